@@ -1,0 +1,182 @@
+package authorizer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Sentinel errors, for errors.Is.
+var (
+	// ErrInsecureTransport: credentials were not attached because the request
+	// used plain http to a host that is not loopback. Opt out with an
+	// Insecure… option.
+	ErrInsecureTransport = errors.New("authorizer: refusing to send credentials over plain http to a non-loopback host")
+	// ErrClosed: the Transport was closed.
+	ErrClosed = errors.New("authorizer: transport closed")
+	// ErrBackoff: token requests failed recently and the next one is not due;
+	// the error that caused the backoff is wrapped alongside.
+	ErrBackoff = errors.New("authorizer: token requests are backing off after a failure")
+)
+
+// AuthorizationError is a failure to obtain or use a token: an error answer
+// from a token endpoint (RFC 6749 §5.2), an unreadable answer, or a network
+// failure on the way there.
+type AuthorizationError struct {
+	// StatusCode is the HTTP status of the answer, or 0 when none arrived.
+	StatusCode int
+	// Message says what failed, in words; never a secret.
+	Message string
+	// Code, Description and URI are the RFC 6749 §5.2 "error",
+	// "error_description" and "error_uri" fields, when the server sent them.
+	Code, Description, URI string
+	// RetryAfter is the server's Retry-After, or 0 when it sent none.
+	RetryAfter time.Duration
+	// Err is the cause, if any.
+	Err error
+}
+
+func (e *AuthorizationError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Message)
+	if e.Message == "" {
+		b.WriteString("authorizer: authorization failed")
+	}
+	writeDetails(&b, e.StatusCode, e.Code, e.Description)
+	if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns the cause.
+func (e *AuthorizationError) Unwrap() error { return e.Err }
+
+// Temporary reports whether retrying later can help: the server was
+// throttling (429) or failing (5xx), or the network failed.
+func (e *AuthorizationError) Temporary() bool {
+	if e.StatusCode == http.StatusTooManyRequests || e.StatusCode >= 500 {
+		return true
+	}
+	if e.StatusCode != 0 {
+		return false
+	}
+	return isTemporaryCause(e.Err)
+}
+
+// isTemporaryCause reports whether err is a network failure, a timeout, or
+// itself says it is temporary.
+func isTemporaryCause(err error) bool {
+	if err == nil {
+		return false
+	}
+	var t interface{ Temporary() bool }
+	if errors.As(err, &t) && t.Temporary() {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// InvalidClientError: the identity provider does not accept the client
+// (RFC 6749 invalid_client or unauthorized_client, an unknown app client).
+// It names the client id, never the secret. Retrying cannot help.
+type InvalidClientError struct {
+	// ClientID is the client that was refused.
+	ClientID string
+	// StatusCode, Code and Description are as the server sent them.
+	StatusCode        int
+	Code, Description string
+	// Err is the cause, if any.
+	Err error
+}
+
+func (e *InvalidClientError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "authorizer: client %q was refused", e.ClientID)
+	writeDetails(&b, e.StatusCode, e.Code, e.Description)
+	if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns the cause.
+func (e *InvalidClientError) Unwrap() error { return e.Err }
+
+// Temporary reports false: a refused client stays refused.
+func (e *InvalidClientError) Temporary() bool { return false }
+
+// InvalidCredentialsError: the user's (or the grant's) credentials were
+// refused: a wrong password, an unknown or disabled user, an expired or
+// revoked refresh token (RFC 6749 invalid_grant). It names the user, never
+// the password; an unknown user and a wrong password read the same. Retrying
+// cannot help, and automatic retries of a password can lock the account.
+type InvalidCredentialsError struct {
+	// UserName is the user who was refused, when there is one.
+	UserName string
+	// StatusCode, Code and Description are as the server sent them.
+	StatusCode        int
+	Code, Description string
+	// Err is the cause, if any.
+	Err error
+}
+
+func (e *InvalidCredentialsError) Error() string {
+	var b strings.Builder
+	b.WriteString("authorizer: credentials were refused")
+	if e.UserName != "" {
+		fmt.Fprintf(&b, " for user %q", e.UserName)
+	}
+	writeDetails(&b, e.StatusCode, e.Code, e.Description)
+	if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns the cause.
+func (e *InvalidCredentialsError) Unwrap() error { return e.Err }
+
+// Temporary reports false: refused credentials stay refused.
+func (e *InvalidCredentialsError) Temporary() bool { return false }
+
+// InvalidConfigError: a constructor or option was given something it cannot
+// use. It names the setting and the problem, never a secret value.
+type InvalidConfigError struct {
+	// Setting names what is wrong, e.g. "oauth2auth: Environment.TokenURL".
+	Setting string
+	// Problem says why, e.g. "is empty".
+	Problem string
+}
+
+func (e *InvalidConfigError) Error() string {
+	return e.Setting + " " + e.Problem
+}
+
+// writeDetails appends " (status 401, invalid_client: description)".
+func writeDetails(b *strings.Builder, status int, code, desc string) {
+	if status == 0 && code == "" {
+		return
+	}
+	b.WriteString(" (")
+	if status != 0 {
+		fmt.Fprintf(b, "status %d", status)
+		if code != "" {
+			b.WriteString(", ")
+		}
+	}
+	b.WriteString(code)
+	if desc != "" {
+		b.WriteString(": ")
+		b.WriteString(desc)
+	}
+	b.WriteString(")")
+}
