@@ -1,0 +1,108 @@
+// Local OpenID Provider (panva oidc-provider) for the SDK's integration tests.
+// Loopback only, in-memory state, dev-only login pages (any login name,
+// password ignored). Started by start.sh; see its header for the environment.
+import { generateKeyPairSync } from 'node:crypto';
+import Provider, { errors } from 'oidc-provider';
+
+const PORT = Number(process.env.PORT || 9010);
+const HOST = '127.0.0.1';
+const ISSUER = `http://${HOST}:${PORT}`;
+const ACCESS_TOKEN_TTL = Number(process.env.ACCESS_TOKEN_TTL || 60);
+const REFRESH_TOKEN_TTL = Number(process.env.REFRESH_TOKEN_TTL || 86400);
+const DEVICE_CODE_TTL = Number(process.env.DEVICE_CODE_TTL || 600);
+
+// Resource indicator (RFC 8707) whose access tokens are RS256 JWTs with aud + exp.
+const RESOURCE = 'urn:sdk-test:api';
+const RESOURCE_SCOPES = 'api:read api:write';
+const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+
+// Fresh signing key per process; verifiers must read /jwks.
+const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: 'peer-rs256', use: 'sig', alg: 'RS256' };
+
+const confidential = (id, method) => ({
+  client_id: id,
+  client_secret: `${id}-secret`,
+  token_endpoint_auth_method: method,
+  grant_types: ['client_credentials', DEVICE_GRANT, 'refresh_token'],
+  response_types: [],
+  redirect_uris: [],
+});
+
+const configuration = {
+  clients: [
+    confidential('sdk-cc-basic', 'client_secret_basic'),
+    confidential('sdk-cc-post', 'client_secret_post'),
+    // secret with reserved characters: Basic auth must form-urlencode id and
+    // secret before base64 (RFC 6749 2.3.1), or this client fails to authenticate
+    { ...confidential('sdk-cc-special', 'client_secret_basic'), client_secret: 's:e/c+r&e=t% x' },
+    // a confidential client that may NOT use client_credentials: the token
+    // endpoint answers 400 invalid_request "requested grant type is not
+    // allowed for this client", for the "grant the client may not use" test.
+    { ...confidential('sdk-cc-limited', 'client_secret_basic'), grant_types: [DEVICE_GRANT] },
+    {
+      // public native client: auth code + PKCE (S256) with loopback redirect on
+      // any port (RFC 8252 7.3), device flow, refresh tokens.
+      client_id: 'sdk-native',
+      application_type: 'native',
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code', 'refresh_token', DEVICE_GRANT],
+      response_types: ['code'],
+      redirect_uris: ['http://127.0.0.1/callback', 'http://127.0.0.1/'],
+    },
+  ],
+  jwks: { keys: [signingKey] },
+  cookies: { keys: ['peer-cookie-key-1', 'peer-cookie-key-2'] },
+  scopes: ['openid', 'offline_access', 'email', 'profile'],
+  claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+  features: {
+    devInteractions: { enabled: true },
+    clientCredentials: { enabled: true },
+    deviceFlow: { enabled: true },
+    introspection: { enabled: true },
+    revocation: { enabled: true },
+    resourceIndicators: {
+      enabled: true,
+      defaultResource: (ctx, client, oneOf) => oneOf,
+      useGrantedResource: () => true,
+      getResourceServerInfo: (ctx, resource) => {
+        if (resource !== RESOURCE) throw new errors.InvalidTarget();
+        return {
+          scope: RESOURCE_SCOPES,
+          audience: RESOURCE,
+          accessTokenTTL: ACCESS_TOKEN_TTL,
+          accessTokenFormat: 'jwt',
+          jwt: { sign: { alg: 'RS256' } },
+        };
+      },
+    },
+  },
+  rotateRefreshToken: true,
+  ttl: {
+    AccessToken: ACCESS_TOKEN_TTL,
+    ClientCredentials: ACCESS_TOKEN_TTL,
+    RefreshToken: REFRESH_TOKEN_TTL,
+    DeviceCode: DEVICE_CODE_TTL,
+    IdToken: 3600,
+    Interaction: 600,
+    Session: 3600,
+    Grant: REFRESH_TOKEN_TTL,
+  },
+  // Every login name is an account; the dev login page ignores the password.
+  findAccount: (ctx, sub) => ({
+    accountId: sub,
+    claims: () => ({ sub, email: `${sub}@example.test`, email_verified: true, name: sub }),
+  }),
+};
+
+const provider = new Provider(ISSUER, configuration);
+// The stock pages @import a web font from the internet; this CSP stops browsers
+// from fetching it (traffic stays on loopback). oidc-provider adds the hash of its
+// own inline auto-submit script to script-src by itself.
+provider.use(async (ctx, next) => {
+  ctx.set('Content-Security-Policy', "default-src 'self'; style-src 'unsafe-inline'; script-src 'self'");
+  await next();
+});
+provider.listen(PORT, HOST, () => {
+  console.log(`oidc-provider listening on ${ISSUER} (access token ttl ${ACCESS_TOKEN_TTL}s)`);
+});
