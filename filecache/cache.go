@@ -1,0 +1,207 @@
+package filecache
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/seed-d44eba79/authorizer"
+	"github.com/seed-d44eba79/authorizer/base"
+	"golang.org/x/oauth2"
+)
+
+// DefaultDirName is the directory created under os.UserCacheDir when no
+// WithDir option is given.
+const DefaultDirName = "authorizer"
+
+// Cache is a base.TokenCache and base.CacheLocker backed by one file per
+// key. It is safe for concurrent use by goroutines and by processes sharing
+// the directory. Its methods honour ctx only while waiting for a lock: file
+// reads and writes are short and not interrupted.
+type Cache struct {
+	dir       string
+	aead      cipher.AEAD // nil: files are plain JSON
+	logger    *slog.Logger
+	lockRetry time.Duration // how often Lock retries a held lock
+}
+
+var (
+	_ base.TokenCache  = (*Cache)(nil)
+	_ base.CacheLocker = (*Cache)(nil)
+)
+
+// Option configures a Cache.
+type Option func(*config) error
+
+type config struct {
+	dir       string
+	key       []byte
+	logger    *slog.Logger
+	lockRetry time.Duration
+}
+
+// WithDir keeps the files in dir instead of os.UserCacheDir()/authorizer.
+// The directory is created 0700 when missing.
+func WithDir(dir string) Option {
+	return func(c *config) error {
+		if dir == "" {
+			return &authorizer.InvalidConfigError{Setting: "filecache: WithDir", Problem: "is empty"}
+		}
+		c.dir = dir
+		return nil
+	}
+}
+
+// WithEncryptionKey seals the files with AES-GCM under key, which must be
+// 16, 24 or 32 bytes (AES-128/192/256; 32 is recommended). The slice is
+// copied. See the package documentation for what protects the key.
+func WithEncryptionKey(key []byte) Option {
+	return func(c *config) error {
+		switch len(key) {
+		case 16, 24, 32:
+			c.key = append([]byte(nil), key...)
+			return nil
+		}
+		return &authorizer.InvalidConfigError{Setting: "filecache: WithEncryptionKey",
+			Problem: fmt.Sprintf("must be 16, 24 or 32 bytes, not %d", len(key))}
+	}
+}
+
+// WithLogger sets where warnings about unreadable files go. Default:
+// slog.Default().
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return &authorizer.InvalidConfigError{Setting: "filecache: WithLogger", Problem: "is nil"}
+		}
+		c.logger = l
+		return nil
+	}
+}
+
+// WithLockRetry sets how often Lock tries again while another process
+// holds the lock. Default: 50 ms.
+func WithLockRetry(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return &authorizer.InvalidConfigError{Setting: "filecache: WithLockRetry", Problem: "must be positive"}
+		}
+		c.lockRetry = d
+		return nil
+	}
+}
+
+// New returns a Cache, creating its directory (0700) if needed.
+func New(opts ...Option) (*Cache, error) {
+	cfg := config{logger: slog.Default(), lockRetry: 50 * time.Millisecond}
+	for _, o := range opts {
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.dir == "" {
+		base, err := os.UserCacheDir()
+		if err != nil {
+			return nil, &authorizer.InvalidConfigError{Setting: "filecache: directory",
+				Problem: "cannot be chosen (no user cache directory; use WithDir): " + err.Error()}
+		}
+		cfg.dir = filepath.Join(base, DefaultDirName)
+	}
+	if err := os.MkdirAll(cfg.dir, 0o700); err != nil {
+		return nil, fmt.Errorf("filecache: creating directory: %w", err)
+	}
+	c := &Cache{dir: cfg.dir, logger: cfg.logger, lockRetry: cfg.lockRetry}
+	if cfg.key != nil {
+		block, err := aes.NewCipher(cfg.key)
+		if err != nil {
+			return nil, fmt.Errorf("filecache: %w", err)
+		}
+		if c.aead, err = cipher.NewGCM(block); err != nil {
+			return nil, fmt.Errorf("filecache: %w", err)
+		}
+	}
+	c.warnIfShared()
+	return c, nil
+}
+
+// Dir returns the directory the files are kept in.
+func (c *Cache) Dir() string { return c.dir }
+
+// warnIfShared logs when the directory can be read by other users.
+func (c *Cache) warnIfShared() {
+	if fi, err := os.Stat(c.dir); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		c.logger.Warn("filecache: directory is accessible to other users; token files stay 0600",
+			slog.String("dir", c.dir), slog.String("mode", fi.Mode().Perm().String()))
+	}
+}
+
+// path returns the token file of key.
+func (c *Cache) path(key string) string { return filepath.Join(c.dir, fileName(key)) }
+
+// Load implements base.TokenCache. A missing file gives (nil, nil); a file
+// that cannot be used is logged and also gives (nil, nil).
+func (c *Cache) Load(_ context.Context, key string) (*oauth2.Token, error) {
+	p := c.path(key)
+	b, err := readCapped(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		c.logger.Warn("filecache: ignoring unreadable token file", slog.String("file", p), slog.Any("error", err))
+		return nil, nil
+	}
+	tok, err := decode(b, key, c.aead)
+	if err != nil {
+		c.logger.Warn("filecache: ignoring unusable token file", slog.String("file", p), slog.Any("error", err))
+		return nil, nil
+	}
+	return tok, nil
+}
+
+// readCapped reads a file of at most maxFileSize bytes.
+func readCapped(p string) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxFileSize {
+		return nil, errors.New("file is larger than 1 MiB")
+	}
+	return b, nil
+}
+
+// Store implements base.TokenCache: it writes tok atomically, 0600.
+func (c *Cache) Store(_ context.Context, key string, tok *oauth2.Token) error {
+	if tok == nil {
+		return c.Delete(context.Background(), key)
+	}
+	b, err := encode(newRecord(key, tok), c.aead)
+	if err != nil {
+		return fmt.Errorf("filecache: encoding token: %w", err)
+	}
+	if err := writeAtomic(c.path(key), b); err != nil {
+		return fmt.Errorf("filecache: %w", err)
+	}
+	return nil
+}
+
+// Delete implements base.TokenCache.
+func (c *Cache) Delete(_ context.Context, key string) error {
+	if err := os.Remove(c.path(key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("filecache: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,45 @@
+// Package filecache provides a base.TokenCache that keeps user tokens in
+// files, so that a command-line tool stays signed in across runs.
+//
+// # Layout
+//
+// Each cache key (see Key: issuer + client id + scopes) is stored in its own
+// file named after the SHA-256 of the key, inside a per-user directory
+// (default: os.UserCacheDir()/authorizer, created 0700). Token files are
+// created 0600 and written atomically: a temporary file in the same
+// directory is written, flushed with fsync and renamed over the old one, so a
+// reader never sees half a file, even after a crash.
+//
+// # Several processes
+//
+// Cache implements base.CacheLocker with an advisory file lock (flock) on
+// "<file>.lock". An authorizer holds it across an interactive sign-in and
+// re-reads the cache once it has it, so two runs of the same tool started at
+// once cause one sign-in, not two.
+//
+// # Encryption at rest
+//
+// Without WithEncryptionKey the token file is plain JSON: its protection is
+// the file mode (0600) and the directory mode (0700), i.e. anyone who can
+// read the user's files (the user, root, a backup, a stolen disk) can read
+// the tokens, including the long-lived refresh token.
+//
+// WithEncryptionKey seals every file with AES-GCM (a random 96-bit nonce per
+// write; the cache key is authenticated as additional data, so a file copied
+// under another key's name is refused). The key is supplied by the caller
+// and is never written by this package: keep it in the operating system's
+// keychain (macOS Keychain, Windows Credential Manager, Secret Service on
+// Linux) or in an environment secret injected by the tool's launcher. An
+// attacker who obtains the token file alone learns only that a cached token
+// exists, the file's size (so roughly the tokens' lengths) and when it was
+// last written; not the issuer, the client, the scopes or any token. Whoever
+// obtains the key as well reads everything, so the key is exactly as
+// sensitive as the refresh token it protects.
+//
+// # Damaged files
+//
+// A file that is truncated, corrupted, written by something else, written
+// for another key, or sealed with another encryption key is treated as
+// absent: Load logs a warning (through WithLogger's slog.Logger, never with
+// token contents) and returns (nil, nil), and the next Store replaces it.
+package filecache
