@@ -1,0 +1,148 @@
+package srp
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+
+	authorizer "github.com/seed-d44eba79/authorizer"
+)
+
+// Environment says which Cognito user pool a client signs in to. The user's
+// deployments name theirs ("dev", "staging", "prod").
+type Environment struct {
+	// Name labels the environment in errors and logs. Optional.
+	Name string `json:"name,omitempty"`
+	// Region is the AWS region of the user pool, e.g. "eu-west-1". Required.
+	Region string `json:"region"`
+	// UserPoolID is the pool's id, "<region>_<id>", e.g. "eu-west-1_AbCdEf123".
+	// Required; its region part must equal Region.
+	UserPoolID string `json:"user_pool_id"`
+	// Endpoint overrides the Cognito endpoint (a VPC endpoint, a local
+	// stand-in in tests). Optional; by default the SDK resolves the regional
+	// endpoint. Plain http is accepted for loopback hosts only, unless the
+	// InsecureAllowHTTP option is given.
+	Endpoint string `json:"endpoint,omitempty"`
+}
+
+// Environment variable suffixes read by EnvironmentFromEnv.
+const (
+	envName       = "_NAME"
+	envRegion     = "_REGION"
+	envUserPoolID = "_USER_POOL_ID"
+	envEndpoint   = "_ENDPOINT"
+)
+
+// EnvironmentFromEnv reads an Environment from the process environment:
+// prefix+"_REGION", prefix+"_USER_POOL_ID", prefix+"_ENDPOINT" and
+// prefix+"_NAME" (e.g. COGNITO_REGION with prefix "COGNITO"). When Region is
+// unset it is taken from the pool id. It does not validate: NewAuthorizer
+// does.
+func EnvironmentFromEnv(prefix string) Environment {
+	e := Environment{
+		Name:       os.Getenv(prefix + envName),
+		Region:     os.Getenv(prefix + envRegion),
+		UserPoolID: os.Getenv(prefix + envUserPoolID),
+		Endpoint:   os.Getenv(prefix + envEndpoint),
+	}
+	if e.Region == "" {
+		e.Region, _, _ = strings.Cut(e.UserPoolID, "_")
+	}
+	return e
+}
+
+// maxEnvironmentsFile caps the size of an environments file.
+const maxEnvironmentsFile = 1 << 20
+
+// LoadEnvironments reads named environments from a JSON file holding one
+// object keyed by name:
+//
+//	{"dev": {"region": "eu-west-1", "user_pool_id": "eu-west-1_AbC"}, "prod": {...}}
+//
+// An entry without a "name" gets its key. Entries are not validated here:
+// NewAuthorizer does.
+func LoadEnvironments(path string) (map[string]Environment, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &authorizer.InvalidConfigError{Setting: "srp: environments file", Problem: "cannot be opened: " + err.Error()}
+	}
+	defer f.Close()
+	return decodeEnvironments(io.LimitReader(f, maxEnvironmentsFile+1))
+}
+
+func decodeEnvironments(r io.Reader) (map[string]Environment, error) {
+	b, err := io.ReadAll(r)
+	if err == nil && len(b) > maxEnvironmentsFile {
+		err = fmt.Errorf("is larger than %d bytes", maxEnvironmentsFile)
+	}
+	var envs map[string]Environment
+	if err == nil {
+		err = json.Unmarshal(b, &envs)
+	}
+	if err != nil {
+		return nil, &authorizer.InvalidConfigError{Setting: "srp: environments file", Problem: "is not valid: " + err.Error()}
+	}
+	for k, e := range envs {
+		if e.Name == "" {
+			e.Name = k
+			envs[k] = e
+		}
+	}
+	return envs, nil
+}
+
+// poolName returns the part of the pool id after "_", which SRP hashes.
+func (e Environment) poolName() string {
+	_, name, _ := strings.Cut(e.UserPoolID, "_")
+	return name
+}
+
+// validate checks e; insecure allows a plain-http endpoint anywhere.
+func (e Environment) validate(insecure bool) error {
+	switch {
+	case e.Region == "":
+		return configError("Environment.Region", "is empty")
+	case e.UserPoolID == "":
+		return configError("Environment.UserPoolID", "is empty")
+	}
+	region, name, ok := strings.Cut(e.UserPoolID, "_")
+	if !ok || region == "" || name == "" || strings.Contains(name, "_") {
+		return configError("Environment.UserPoolID", `is not of the form "<region>_<id>"`)
+	}
+	if region != e.Region {
+		return configError("Environment.UserPoolID", fmt.Sprintf("is in region %q, not Environment.Region %q", region, e.Region))
+	}
+	if e.Endpoint == "" {
+		return nil
+	}
+	return checkEndpoint(e.Endpoint, insecure)
+}
+
+// checkEndpoint accepts https, and http to a loopback host (or anywhere
+// when insecure).
+func checkEndpoint(raw string, insecure bool) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return configError("Environment.Endpoint", "is not an absolute http(s) URL")
+	}
+	if u.Scheme == "http" && !insecure && !isLoopback(u.Hostname()) {
+		return configError("Environment.Endpoint", "uses plain http to a non-loopback host (see InsecureAllowHTTP)")
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func configError(setting, problem string) error {
+	return &authorizer.InvalidConfigError{Setting: "srp: " + setting, Problem: problem}
+}

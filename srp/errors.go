@@ -1,0 +1,126 @@
+package srp
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/aws/smithy-go"
+	authorizer "github.com/seed-d44eba79/authorizer"
+)
+
+// ChallengeError reports a Cognito challenge the Authorizer could not
+// answer: no handler was configured for it (Err is nil), or the handler
+// failed (Err is its error). It never holds the answer.
+//
+// The Authorizer returns it wrapped in an *authorizer.AuthorizationError
+// (Code = the challenge name), so both errors.As(err, &*ChallengeError) and
+// errors.As(err, &*authorizer.AuthorizationError) work; Temporary() is false.
+type ChallengeError struct {
+	// Name is the challenge, e.g. "SOFTWARE_TOKEN_MFA".
+	Name string
+	// Err is the handler's error, or nil when no handler was configured.
+	Err error
+}
+
+func (e *ChallengeError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("srp: challenge %s needs a handler (see WithChallengeHandler)", e.Name)
+	}
+	return fmt.Sprintf("srp: challenge %s: %v", e.Name, e.Err)
+}
+
+// Unwrap returns the handler's error.
+func (e *ChallengeError) Unwrap() error { return e.Err }
+
+// challengeFailure wraps a ChallengeError in the AuthorizationError callers
+// and the Transport branch on.
+func challengeFailure(name string, cause error) error {
+	return &authorizer.AuthorizationError{
+		Message: "srp: sign-in stopped at a challenge",
+		Code:    name,
+		Err:     &ChallengeError{Name: name, Err: cause},
+	}
+}
+
+// paramError reports a malformed challenge parameter from the server. It
+// names the parameter, never its value.
+func paramError(name, problem string) error {
+	return &authorizer.AuthorizationError{
+		Message:     "srp: invalid challenge from Cognito",
+		Code:        "InvalidChallengeParameter",
+		Description: name + " " + problem,
+	}
+}
+
+// phase says which call failed, for the wording of refused credentials.
+type phase int
+
+const (
+	phaseSignIn  phase = iota // InitiateAuth USER_SRP_AUTH and the challenge answers
+	phaseRefresh              // InitiateAuth REFRESH_TOKEN_AUTH
+)
+
+// Error codes Cognito sends that this package maps specially.
+const (
+	codeNotAuthorized    = "NotAuthorizedException"
+	codeUserNotFound     = "UserNotFoundException"
+	codeResourceNotFound = "ResourceNotFoundException"
+	codeTooManyRequests  = "TooManyRequestsException"
+	codeLimitExceeded    = "LimitExceededException"
+)
+
+// Fixed descriptions of refused credentials. Cognito's own messages are
+// not passed on: "User does not exist." against "Incorrect username or
+// password." would tell who has an account, and a server (moto does) may
+// echo the SECRET_HASH it was sent.
+const (
+	descSignInRefused  = "incorrect username or password"
+	descRefreshRefused = "refresh token was refused"
+)
+
+// mapError turns an error of the Cognito client into this SDK's typed
+// errors:
+//
+//   - NotAuthorizedException and UserNotFoundException: an
+//     *authorizer.InvalidCredentialsError with one fixed message per phase,
+//     the same for both codes (no user enumeration) and without the
+//     server's text;
+//   - ResourceNotFoundException (unknown app client): *authorizer.InvalidClientError;
+//   - TooManyRequestsException and LimitExceededException: an
+//     *authorizer.AuthorizationError with StatusCode 429 whatever HTTP
+//     status carried it (Cognito uses 400), so that Temporary() is true;
+//   - anything else: an *authorizer.AuthorizationError with the HTTP status
+//     (5xx is Temporary), the error code and message, wrapping err.
+func mapError(err error, ph phase, clientID, userName string) error {
+	status := httpStatus(err)
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) {
+		return &authorizer.AuthorizationError{StatusCode: status, Message: "srp: Cognito request failed", Err: err}
+	}
+	switch code := apiErr.ErrorCode(); code {
+	case codeNotAuthorized, codeUserNotFound:
+		desc := descSignInRefused
+		if ph == phaseRefresh {
+			desc = descRefreshRefused
+		}
+		return &authorizer.InvalidCredentialsError{UserName: userName, StatusCode: status, Code: codeNotAuthorized, Description: desc}
+	case codeResourceNotFound:
+		return &authorizer.InvalidClientError{ClientID: clientID, StatusCode: status, Code: code, Description: "app client not found", Err: err}
+	case codeTooManyRequests, codeLimitExceeded:
+		status = http.StatusTooManyRequests
+	}
+	return &authorizer.AuthorizationError{
+		StatusCode: status, Message: "srp: Cognito refused the request",
+		Code: apiErr.ErrorCode(), Description: apiErr.ErrorMessage(), Err: err,
+	}
+}
+
+// httpStatus returns the HTTP status of the response that carried err, or 0.
+func httpStatus(err error) int {
+	var re interface{ HTTPStatusCode() int }
+	if errors.As(err, &re) {
+		return re.HTTPStatusCode()
+	}
+	return 0
+}

@@ -1,0 +1,109 @@
+package srp
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"time"
+)
+
+// Option configures an Authorizer.
+type Option func(*options)
+
+// options holds what the Options set; see the With… functions.
+type options struct {
+	cognito      CognitoClient
+	httpClient   *http.Client
+	now          func() time.Time
+	random       io.Reader
+	idToken      bool
+	dropPassword bool
+	insecureHTTP bool
+	deviceKey    string
+	newPassword  func(ctx context.Context) (string, error)
+	mfa          func(ctx context.Context, challenge string) (string, error)
+	challenge    func(ctx context.Context, c Challenge) (map[string]string, error)
+	clientMeta   map[string]string
+}
+
+// WithCognitoClient sets the Cognito client. Optional; by default an
+// aws-sdk-go-v2 client for the Environment is built (anonymous
+// credentials, no SDK retries, the HTTP client of WithHTTPClient). Tests
+// pass a fake.
+func WithCognitoClient(c CognitoClient) Option {
+	return func(o *options) { o.cognito = c }
+}
+
+// WithHTTPClient sets the HTTP client of the default Cognito client.
+// Optional; the default is an http.Client with DefaultHTTPTimeout. Ignored
+// with WithCognitoClient.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(o *options) { o.httpClient = hc }
+}
+
+// WithClock replaces time.Now for token expiry and for the TIMESTAMP of the
+// password claim. Optional; for tests.
+func WithClock(now func() time.Time) Option {
+	return func(o *options) { o.now = now }
+}
+
+// WithIDToken makes the Authorizer send the ID token instead of the access
+// token (API Gateway's Cognito authorizers often expect it). Both stay in
+// the token's Extra ("id_token", "access_token").
+func WithIDToken() Option {
+	return func(o *options) { o.idToken = true }
+}
+
+// WithoutStoredPassword makes the Authorizer forget the password after the
+// first successful sign-in. From then on only the refresh token renews the
+// session; once Cognito refuses it, Authorize fails with an
+// *authorizer.InvalidCredentialsError instead of signing in again.
+func WithoutStoredPassword() Option {
+	return func(o *options) { o.dropPassword = true }
+}
+
+// WithDeviceKey sets a remembered device's key, sent as DEVICE_KEY when
+// refreshing. Optional; a key Cognito returns in NewDeviceMetadata at
+// sign-in is used without it.
+func WithDeviceKey(key string) Option {
+	return func(o *options) { o.deviceKey = key }
+}
+
+// WithNewPasswordHandler answers NEW_PASSWORD_REQUIRED (a user created by
+// an administrator, or whose password was reset) with the password h
+// returns. Optional; without it that challenge fails with a ChallengeError.
+func WithNewPasswordHandler(h func(ctx context.Context) (string, error)) Option {
+	return func(o *options) { o.newPassword = h }
+}
+
+// WithMFAHandler answers SOFTWARE_TOKEN_MFA, SMS_MFA and EMAIL_OTP with the
+// code h returns; challenge is the challenge's name. Optional; without it
+// those challenges fail with a ChallengeError.
+func WithMFAHandler(h func(ctx context.Context, challenge string) (code string, err error)) Option {
+	return func(o *options) { o.mfa = h }
+}
+
+// WithChallengeHandler answers any other challenge (and those above when
+// their own handler is not set). h returns the ChallengeResponses;
+// USERNAME and SECRET_HASH are added when missing. Optional.
+func WithChallengeHandler(h func(ctx context.Context, c Challenge) (map[string]string, error)) Option {
+	return func(o *options) { o.challenge = h }
+}
+
+// WithClientMetadata sets the ClientMetadata sent with every call (passed
+// to the pool's Lambda triggers). Optional.
+func WithClientMetadata(m map[string]string) Option {
+	return func(o *options) { o.clientMeta = m }
+}
+
+// InsecureAllowHTTP accepts an Environment.Endpoint with plain http to a
+// host that is not loopback. The password proof and the tokens then cross
+// the network in the clear. Only for test networks.
+func InsecureAllowHTTP() Option {
+	return func(o *options) { o.insecureHTTP = true }
+}
+
+// withRandom replaces crypto/rand, for tests.
+func withRandom(r io.Reader) Option {
+	return func(o *options) { o.random = r }
+}
