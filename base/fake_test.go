@@ -22,9 +22,9 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 type fakeAuthorizer struct {
 	clock     *fakeClock
 	lifetime  time.Duration
-	authorize atomic.Int32 // Authorize calls
-	refresh   atomic.Int32 // Refresh calls
-	issued    atomic.Int32 // tokens issued
+	authorize atomic.Int32  // Authorize calls
+	refresh   atomic.Int32  // Refresh calls
+	issued    atomic.Int32  // tokens issued
 	started   chan struct{} // receives one value per call, if non-nil
 
 	mu         sync.Mutex
