@@ -1,0 +1,105 @@
+package authorizer_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/seed-d44eba79/authorizer"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestErrorsAreFoundThroughURLError(t *testing.T) {
+	cause := errors.New("root cause")
+	tests := []struct {
+		name   string
+		err    error
+		target func(error) bool
+	}{
+		{name: "authorization", err: &authorizer.AuthorizationError{Message: "m", Err: cause},
+			target: func(e error) bool { var x *authorizer.AuthorizationError; return errors.As(e, &x) }},
+		{name: "invalid client", err: &authorizer.InvalidClientError{ClientID: "c", Err: cause},
+			target: func(e error) bool { var x *authorizer.InvalidClientError; return errors.As(e, &x) }},
+		{name: "invalid credentials", err: &authorizer.InvalidCredentialsError{UserName: "u", Err: cause},
+			target: func(e error) bool { var x *authorizer.InvalidCredentialsError; return errors.As(e, &x) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			wrapped := &url.Error{Op: "Get", URL: "https://api.example.test", Err: tt.err}
+			assert.True(t, tt.target(wrapped), "errors.As through *url.Error")
+			assert.ErrorIs(t, wrapped, cause, "cause reachable")
+		})
+	}
+}
+
+func TestTemporary(t *testing.T) {
+	netErr := &net.OpError{Op: "dial", Err: errors.New("connection refused")}
+	tests := []struct {
+		name string
+		err  interface{ Temporary() bool }
+		want bool
+	}{
+		{name: "429", err: &authorizer.AuthorizationError{StatusCode: 429}, want: true},
+		{name: "503", err: &authorizer.AuthorizationError{StatusCode: 503}, want: true},
+		{name: "400", err: &authorizer.AuthorizationError{StatusCode: 400, Code: "invalid_scope"}},
+		{name: "network", err: &authorizer.AuthorizationError{Err: netErr}, want: true},
+		{name: "timeout", err: &authorizer.AuthorizationError{Err: context.DeadlineExceeded}, want: true},
+		{name: "cancelled", err: &authorizer.AuthorizationError{Err: context.Canceled}},
+		{name: "malformed answer", err: &authorizer.AuthorizationError{StatusCode: 200, Message: "bad json"}},
+		{name: "invalid client", err: &authorizer.InvalidClientError{StatusCode: 401}},
+		{name: "invalid credentials", err: &authorizer.InvalidCredentialsError{StatusCode: 400}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, tt.err.Temporary())
+		})
+	}
+}
+
+func TestErrorMessages(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{name: "rfc fields", err: &authorizer.AuthorizationError{Message: "oauth2auth: token request failed",
+			StatusCode: 400, Code: "invalid_scope", Description: "unknown scope"},
+			want: "oauth2auth: token request failed (status 400, invalid_scope: unknown scope)"},
+		{name: "default message and cause", err: &authorizer.AuthorizationError{Err: errors.New("eof")},
+			want: "authorizer: authorization failed: eof"},
+		{name: "client", err: &authorizer.InvalidClientError{ClientID: "svc", StatusCode: 401, Code: "invalid_client"},
+			want: `authorizer: client "svc" was refused (status 401, invalid_client)`},
+		{name: "user", err: &authorizer.InvalidCredentialsError{UserName: "alice", Code: "NotAuthorizedException"},
+			want: `authorizer: credentials were refused for user "alice" (NotAuthorizedException)`},
+		{name: "config", err: &authorizer.InvalidConfigError{Setting: "oauth2auth: Environment.TokenURL", Problem: "is empty"},
+			want: "oauth2auth: Environment.TokenURL is empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, tt.err.Error())
+		})
+	}
+}
+
+func TestRetryAfterIsKept(t *testing.T) {
+	err := fmt.Errorf("fetch: %w", &authorizer.AuthorizationError{StatusCode: 429, RetryAfter: 2 * time.Second})
+	var ae *authorizer.AuthorizationError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, 2*time.Second, ae.RetryAfter)
+	assert.True(t, ae.Temporary())
+}
+
+func ExampleInvalidClientError() {
+	var err error = &url.Error{Op: "Get", URL: "https://api.example.test/orders",
+		Err: &authorizer.InvalidClientError{ClientID: "orders-service", StatusCode: 401, Code: "invalid_client"}}
+	var ice *authorizer.InvalidClientError
+	if errors.As(err, &ice) {
+		fmt.Println("fix the credentials of", ice.ClientID, "- retrying will not help:", !ice.Temporary())
+	}
+	// Output: fix the credentials of orders-service - retrying will not help: true
+}
