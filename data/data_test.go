@@ -35,7 +35,7 @@ func renderings(t *testing.T, v any) map[string]string {
 	return map[string]string{
 		"%v": fmt.Sprintf("%v", v), "%+v": fmt.Sprintf("%+v", v), "%#v": fmt.Sprintf("%#v", v),
 		"%s": fmt.Sprintf("%s", v), "%q": fmt.Sprintf("%q", v), "Sprint": fmt.Sprint(v),
-		"json": string(js),
+		"json":      string(js),
 		"slog json": logBuf.String(), "slog text": textBuf.String(),
 		"in struct %+v": fmt.Sprintf("%+v", struct{ V any }{v}),
 	}
