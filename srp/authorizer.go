@@ -3,6 +3,7 @@ package srp
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -146,3 +147,15 @@ func (a *Authorizer) heldPassword() string {
 	defer a.mu.Unlock()
 	return a.password
 }
+
+// String describes the Authorizer without its secrets: the pool, the client
+// id and the user name.
+func (a *Authorizer) String() string {
+	return fmt.Sprintf("srp.Authorizer{pool: %s, client: %s, user: %s}", a.env.UserPoolID, a.info.ClientID, a.userName)
+}
+
+// GoString implements fmt.GoStringer (%#v) without secrets.
+func (a *Authorizer) GoString() string { return a.String() }
+
+// Format implements fmt.Formatter so that every verb prints String.
+func (a *Authorizer) Format(f fmt.State, _ rune) { fmt.Fprint(f, a.String()) }
