@@ -32,7 +32,9 @@ func (a *sessionAuthorizer) Authorize(ctx context.Context) (*oauth2.Token, error
 	return &oauth2.Token{AccessToken: tok, TokenType: "Bearer", Expiry: time.Now().Add(ttl), ExpiresIn: int64(ttl / time.Second)}, nil
 }
 
-func (a *sessionAuthorizer) Expired(tok *oauth2.Token) bool { return base.TokenExpired(tok, time.Now()) }
+func (a *sessionAuthorizer) Expired(tok *oauth2.Token) bool {
+	return base.TokenExpired(tok, time.Now())
+}
 
 func (a *sessionAuthorizer) Refresh(ctx context.Context, _ *oauth2.Token) (*oauth2.Token, error) {
 	return a.Authorize(ctx)
