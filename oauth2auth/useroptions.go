@@ -1,5 +1,113 @@
 package oauth2auth
 
+import (
+	"context"
+	"html/template"
+	"time"
+
+	"github.com/seed-d44eba79/authorizer/base"
+)
+
 // userOptions holds the settings of the user sign-in flows (device code,
-// browser with PKCE).
-type userOptions struct{}
+// browser with PKCE). The With… functions below set them; each says which
+// flow reads it.
+type userOptions struct {
+	cache             base.TokenCache
+	cacheKey          string
+	interactiveReauth bool
+	devicePrompt      DevicePrompter
+	pollInterval      time.Duration // test hook: replaces the 5 s default and floor
+	openBrowser       BrowserOpener
+	landing           *template.Template
+	signInTimeout     time.Duration
+}
+
+// DefaultSignInTimeout bounds an interactive sign-in (the user's part of
+// the browser flow) when WithSignInTimeout is not given.
+const DefaultSignInTimeout = 5 * time.Minute
+
+// WithTokenCache keeps the user's tokens in cache (e.g. a *filecache.Cache,
+// so the user stays signed in across runs) instead of in memory. When cache
+// also implements base.CacheLocker, an interactive sign-in or a refresh
+// holds its lock, so that processes sharing the cache sign in once.
+// Device and browser flows.
+func WithTokenCache(cache base.TokenCache) Option {
+	return func(o *options) { o.user.cache = cache }
+}
+
+// WithCacheKey overrides the key the tokens are cached under. Default:
+// filecache.Key(issuer, client id, scopes + resources + audience). Device
+// and browser flows.
+func WithCacheKey(key string) Option {
+	return func(o *options) { o.user.cacheKey = key }
+}
+
+// WithInteractiveReauth lets Authorize and Refresh start a new interactive
+// sign-in when the refresh token of an existing session is refused (or the
+// session has none). Default false: they return the
+// *authorizer.InvalidCredentialsError and the tool decides (e.g. tells the
+// user to run its "login" command, which calls SignIn). A first sign-in,
+// with nothing cached, is always interactive. Device and browser flows.
+func WithInteractiveReauth(allow bool) Option {
+	return func(o *options) { o.user.interactiveReauth = allow }
+}
+
+// WithDevicePrompt sets how the user is shown the device flow's
+// verification URI and user code. Default: DevicePromptWriter(os.Stderr).
+// Device flow.
+func WithDevicePrompt(p DevicePrompter) Option {
+	return func(o *options) { o.user.devicePrompt = p }
+}
+
+// withPollInterval replaces the device flow's polling default and floor
+// (RFC 8628's 5 s). For tests only: real servers expect at least 5 s.
+func withPollInterval(d time.Duration) Option {
+	return func(o *options) { o.user.pollInterval = d }
+}
+
+// WithBrowserOpener sets how the authorization URL is opened. Default:
+// OpenSystemBrowser, and the URL is printed to stderr when it fails.
+// Browser flow.
+func WithBrowserOpener(open BrowserOpener) Option {
+	return func(o *options) { o.user.openBrowser = open }
+}
+
+// WithLandingPage sets the page the user's browser shows once the
+// redirect arrives. tmpl is executed with a Landing value. Default: a
+// plain page saying whether sign-in succeeded. Browser flow.
+func WithLandingPage(tmpl *template.Template) Option {
+	return func(o *options) { o.user.landing = tmpl }
+}
+
+// WithSignInTimeout bounds the user's part of an interactive sign-in.
+// Default: DefaultSignInTimeout for the browser flow; the device flow ends
+// when the device code expires. Device and browser flows.
+func WithSignInTimeout(d time.Duration) Option {
+	return func(o *options) { o.user.signInTimeout = d }
+}
+
+// BrowserOpener opens url in the user's browser. It returns once the
+// browser was asked to open the page, not when the user is done; ctx bounds
+// the whole sign-in.
+type BrowserOpener func(ctx context.Context, url string) error
+
+// DevicePrompter shows the user where to go and which code to enter. It is
+// called once per device sign-in, before polling starts; an error ends the
+// sign-in. It must not block longer than the user needs to read the prompt
+// (polling starts when it returns) and must honour ctx.
+type DevicePrompter func(ctx context.Context, p DevicePrompt) error
+
+// DevicePrompt is what the user needs to approve a device sign-in
+// (RFC 8628 §3.3). It holds no secret: the device code stays inside the
+// authorizer.
+type DevicePrompt struct {
+	// UserCode is the code the user enters, e.g. "WDJB-MJHT".
+	UserCode string
+	// VerificationURI is where the user enters it.
+	VerificationURI string
+	// VerificationURIComplete, when the server sends it, includes the user
+	// code (for a link or a QR code).
+	VerificationURIComplete string
+	// ExpiresAt is when the code stops working.
+	ExpiresAt time.Time
+}

@@ -1,0 +1,69 @@
+package oauth2auth
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+
+	"github.com/seed-d44eba79/authorizer/base"
+	"github.com/seed-d44eba79/authorizer/filecache"
+	"golang.org/x/oauth2"
+)
+
+// load returns the cached token, or nil. A cache failure is logged and
+// treated as a miss: the user can still sign in.
+func (s *userSession) load(ctx context.Context) *oauth2.Token {
+	tok, err := s.cache.Load(ctx, s.key)
+	if err != nil {
+		s.deps.logger.Warn("oauth2auth: reading the token cache failed", slog.Any("error", err))
+		return nil
+	}
+	return tok
+}
+
+// store caches tok and remembers it for SignOut. A cache failure is logged,
+// not returned: the caller still gets a working token, and the next run
+// signs in again.
+func (s *userSession) store(ctx context.Context, tok *oauth2.Token) (*oauth2.Token, error) {
+	s.last.Store(tok)
+	if err := s.cache.Store(ctx, s.key, tok); err != nil {
+		s.deps.logger.Warn("oauth2auth: writing the token cache failed", slog.Any("error", err))
+	}
+	return tok, nil
+}
+
+// lock takes the cache's lock when it has one; unlock is never nil.
+func (s *userSession) lock(ctx context.Context) (unlock func(), err error) {
+	l, ok := s.cache.(base.CacheLocker)
+	if !ok {
+		return func() {}, nil
+	}
+	release, err := l.Lock(ctx, s.key)
+	if err != nil {
+		return nil, fmt.Errorf("oauth2auth: waiting for the token cache lock: %w", err)
+	}
+	return func() {
+		if err := release(); err != nil {
+			s.deps.logger.Warn("oauth2auth: releasing the token cache lock failed", slog.Any("error", err))
+		}
+	}, nil
+}
+
+// cacheKey is the default key: issuer (or token URL), client id, and what
+// was asked for (scopes, resources, audience), so that tokens for different
+// requests never mix.
+func cacheKey(env *Environment, clientID string, scopes []string) string {
+	who := env.Issuer
+	if who == "" {
+		who = env.TokenURL
+	}
+	parts := slices.Clone(scopes)
+	for _, r := range env.Resources {
+		parts = append(parts, "resource="+r)
+	}
+	if env.Audience != "" {
+		parts = append(parts, "audience="+env.Audience)
+	}
+	return filecache.Key(who, clientID, parts)
+}

@@ -1,0 +1,111 @@
+package oauth2auth
+
+import (
+	"context"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/seed-d44eba79/authorizer"
+	"github.com/seed-d44eba79/authorizer/base"
+	"github.com/seed-d44eba79/authorizer/data"
+)
+
+// init applies opts and checks what can be checked before any request.
+func (s *userSession) init(info data.ClientInfo, env Environment, flow string, opts []Option) error {
+	var o options
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o)
+		}
+	}
+	if info.ClientID == "" {
+		return &authorizer.InvalidConfigError{Setting: "oauth2auth: ClientInfo.ClientID", Problem: "is empty"}
+	}
+	if env.Issuer == "" && env.TokenURL == "" {
+		return &authorizer.InvalidConfigError{Setting: "oauth2auth: Environment", Problem: "needs an Issuer or a TokenURL"}
+	}
+	deps, err := sessionDepsFrom(&o)
+	if err != nil {
+		return err
+	}
+	s.info, s.deps, s.u, s.flow, s.env = info, deps, o.user, flow, env
+	s.scopes = userScopes(&env, &o)
+	s.openid = slices.Contains(s.scopes, "openid")
+	if s.openid && env.Issuer == "" {
+		return &authorizer.InvalidConfigError{Setting: "oauth2auth: Environment.Issuer",
+			Problem: "is needed to verify ID tokens when the openid scope is requested"}
+	}
+	s.cache = s.u.cache
+	if s.cache == nil {
+		s.cache = base.NewMemoryCache()
+	}
+	s.key = s.u.cacheKey
+	if s.key == "" {
+		s.key = cacheKey(&env, info.ClientID, s.scopes)
+	}
+	return nil
+}
+
+// hasScope reports whether scope is requested.
+func (s *userSession) hasScope(scope string) bool { return slices.Contains(s.scopes, scope) }
+
+// grantParams are the parameters every sign-in request carries: scope,
+// audience, resource indicators (RFC 8707) and the Environment's Params.
+func (s *userSession) grantParams() url.Values {
+	q := url.Values{}
+	for k, v := range s.env.Params {
+		q[k] = slices.Clone(v)
+	}
+	if len(s.scopes) > 0 {
+		q.Set("scope", strings.Join(s.scopes, " "))
+	}
+	if s.env.Audience != "" {
+		q.Set("audience", s.env.Audience)
+	}
+	for _, r := range s.env.Resources {
+		q.Add("resource", r)
+	}
+	return q
+}
+
+// endpoints returns the environment with the endpoints this flow needs,
+// discovering them from the Issuer on first use. A failed discovery is
+// tried again on the next call.
+func (s *userSession) endpoints(ctx context.Context) (*Environment, error) {
+	s.envMu.Lock()
+	defer s.envMu.Unlock()
+	if s.envOK {
+		env := s.env
+		return &env, nil
+	}
+	env := s.env
+	if env.Issuer != "" && s.missingEndpoint(&env) != "" {
+		d, err := s.discover(ctx, env)
+		if err != nil {
+			return nil, err
+		}
+		env = d
+	}
+	if missing := s.missingEndpoint(&env); missing != "" {
+		return nil, &authorizer.InvalidConfigError{Setting: "oauth2auth: Environment." + missing,
+			Problem: "is empty and was not discovered"}
+	}
+	s.env, s.envOK = env, true
+	return &env, nil
+}
+
+// missingEndpoint names the first endpoint the flow needs that env lacks.
+func (s *userSession) missingEndpoint(env *Environment) string {
+	switch {
+	case env.TokenURL == "":
+		return "TokenURL"
+	case s.flow == "device" && env.DeviceAuthURL == "":
+		return "DeviceAuthURL"
+	case s.flow == "browser" && env.AuthURL == "":
+		return "AuthURL"
+	case s.openid && env.JWKSURL == "":
+		return "JWKSURL"
+	}
+	return ""
+}
