@@ -82,7 +82,11 @@ func (t *Transport) Token(ctx context.Context) (*oauth2.Token, error) {
 // flight and waits for its goroutine to end. Requests after Close fail with
 // authorizer.ErrClosed. Close is idempotent and always returns nil.
 func (t *Transport) Close() error {
+	// Cancel under mu: launch checks closeCtx and calls wg.Add under mu, so
+	// no goroutine can be added once Wait may have started.
+	t.mu.Lock()
 	t.closeFn()
+	t.mu.Unlock()
 	t.wg.Wait()
 	return nil
 }
