@@ -32,9 +32,9 @@ type userSession struct {
 	flow   string   // "device" or "browser", for logs
 	signIn signInFunc
 
-	envMu sync.Mutex   // guards env, envOK: discovery runs once it succeeds
-	env   Environment  // endpoints, filled in by discovery
-	envOK bool         // env has been resolved
+	envMu sync.Mutex  // guards env, envOK: discovery runs once it succeeds
+	env   Environment // endpoints, filled in by discovery
+	envOK bool        // env has been resolved
 	idv   atomic.Pointer[idTokenVerifier]
 
 	cache base.TokenCache
@@ -135,6 +135,7 @@ func (s *userSession) refreshLocked(ctx context.Context, tok *oauth2.Token) (*oa
 	if errors.As(err, &refused) {
 		s.refreshRefused.Store(true)
 		s.deps.logger.Info("oauth2auth: refresh token refused", slog.String("flow", s.flow))
+		s.markEnded(ctx, tok)
 		return s.signInOrRefuse(ctx, err)
 	}
 	if err != nil {
@@ -148,6 +149,16 @@ func (s *userSession) refreshLocked(ctx context.Context, tok *oauth2.Token) (*oa
 	}
 	s.deps.logger.Debug("oauth2auth: refreshed", s.logAttrs(next)...)
 	return s.store(ctx, next)
+}
+
+// markEnded replaces the cached session, whose refresh token was refused,
+// with an expired token without a refresh token: its access token is no
+// longer offered, and later runs see a session that needs the user (not a
+// first sign-in) until SignIn or SignOut.
+func (s *userSession) markEnded(ctx context.Context, tok *oauth2.Token) {
+	ended := withRefreshToken(tok, "")
+	ended.Expiry = time.Unix(1, 0)
+	_, _ = s.store(ctx, ended)
 }
 
 // signInOrRefuse signs in again when allowed, or returns the typed error.

@@ -153,4 +153,3 @@ func (u *peerUser) opener(pages chan<- *page) BrowserOpener {
 		return nil
 	}
 }
-
