@@ -49,7 +49,9 @@ func WithClock(now func() time.Time) Option {
 
 // WithIDToken makes the Authorizer send the ID token instead of the access
 // token (API Gateway's Cognito authorizers often expect it). Both stay in
-// the token's Extra ("id_token", "access_token").
+// the token's Extra ("id_token", "access_token"). The Expiry is still
+// Cognito's ExpiresIn, which is the access token's lifetime: keep the app
+// client's IdTokenValidity at least as long as its AccessTokenValidity.
 func WithIDToken() Option {
 	return func(o *options) { o.idToken = true }
 }
