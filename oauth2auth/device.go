@@ -18,10 +18,11 @@ import (
 // deviceGrantType is RFC 8628 §3.4's grant type.
 const deviceGrantType = "urn:ietf:params:oauth:grant-type:device_code"
 
-// pollMargin is added to every polling wait, so that clock skew and
-// network delay never make a poll arrive before the server's interval has
-// passed (which would earn a slow_down).
-const pollMargin = 500 * time.Millisecond
+// pollMargin returns what is added to every polling wait (a tenth of the
+// interval, at most a second), so that clock skew and network delay never
+// make a poll arrive before the server's interval has passed (which would
+// earn a slow_down).
+func pollMargin(interval time.Duration) time.Duration { return min(interval/10, time.Second) }
 
 // slowDownStep is what RFC 8628 §3.5 adds to the interval on slow_down.
 const slowDownStep = 5 * time.Second
@@ -104,7 +105,7 @@ func (a *DeviceAuthorizer) poll(ctx context.Context, env *Environment, da *devic
 			return nil, &authorizer.AuthorizationError{Code: "expired_token",
 				Message: "oauth2auth: the device code expired before the user approved"}
 		}
-		if err := sleep(ctx, interval+pollMargin); err != nil {
+		if err := sleep(ctx, interval+pollMargin(interval)); err != nil {
 			return nil, wireError(ctx, "device sign-in interrupted", err)
 		}
 		tok, err := a.tokenRequest(ctx, env, form)

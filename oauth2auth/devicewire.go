@@ -60,7 +60,7 @@ func parseDeviceAuth(status int, header http.Header, body []byte, now time.Time)
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.UseNumber()
 	if err := dec.Decode(&w); err != nil {
-		return nil, deviceResponseError(status, "is not a JSON object", err)
+		return nil, deviceResponseError(status, "cannot be decoded as JSON", err)
 	}
 	if w.VerificationURI == "" {
 		w.VerificationURI = w.VerificationURL
