@@ -1,0 +1,61 @@
+// Package tokenwire provides the one client of an OAuth 2.0 token endpoint
+// (RFC 6749 §3.2) that the SDK's authorizers share: it sends a token request
+// for any grant and turns the answer into an *oauth2.Token or a typed error
+// of package authorizer.
+//
+// # Sending
+//
+// Do posts Request.Form (grant_type and the grant's parameters) to
+// Request.URL, authenticating the client exactly one way (ClientAuth):
+//
+//	tok, err := tokenwire.Do(ctx, tokenwire.Request{
+//		URL:    "https://idp.example/oauth2/token",
+//		Client: data.ClientInfo{ClientID: "id", ClientSecret: "secret"},
+//		Auth:   tokenwire.AuthBasic,
+//		Form:   url.Values{"grant_type": {"client_credentials"}},
+//	})
+//
+// The same call serves client_credentials (RFC 6749 §4.4), refresh_token
+// (§6), authorization_code (§4.1.3, with the PKCE code_verifier of RFC 7636)
+// and the device grant (RFC 8628 §3.4): only Form differs. Credentials are
+// never sent twice and never probed: client_id, client_secret and
+// client_assertion in Form are replaced by what Auth says.
+//
+// Do sends Accept: application/json, does not follow redirects (a token
+// endpoint that redirects is an error: the credentials must not follow),
+// reads at most MaxBodySize bytes of the answer, always closes the body, and
+// honours ctx: once ctx is done it returns an error for which
+// errors.Is(err, ctx.Err()) holds. Do is safe for concurrent use; it keeps
+// nothing after it returns.
+//
+// # Parsing
+//
+// ParseResponse is pure: it takes the status, header and body of an answer.
+// A 2xx answer with an access_token gives a token whose Expiry comes from
+// expires_in; without expires_in the token lives for the given default
+// lifetime (data.DefaultTokenLifetime when that is zero), never forever. All
+// fields of the answer are kept: tok.Extra("id_token"), tok.Extra("scope").
+//
+// Error answers (RFC 6749 §5.2) become:
+//
+//   - invalid_client, unauthorized_client, or a 401 without a code:
+//     *authorizer.InvalidClientError (Do fills in ClientID);
+//   - invalid_grant: *authorizer.InvalidCredentialsError (Do fills in
+//     Request.UserName);
+//   - 429 and 5xx: *authorizer.AuthorizationError with StatusCode and
+//     RetryAfter (Retry-After in seconds or as an HTTP date); Temporary()
+//     reports true;
+//   - any other code (invalid_request, invalid_scope, invalid_target,
+//     authorization_pending, slow_down, expired_token, access_denied, …):
+//     *authorizer.AuthorizationError with Code, Description and URI, so a
+//     device-flow poller branches on Code;
+//   - an HTML page, malformed JSON, a 2xx without access_token: an
+//     *authorizer.AuthorizationError that says so.
+//
+// A 2xx answer carrying an "error" field (some providers answer device-flow
+// polls that way) is classified by its code like an error answer.
+//
+// No error message contains a client secret, an assertion, or a token: the
+// body of an answer is never quoted, only the RFC 6749 error fields (cut to
+// a short length and stripped of control characters).
+package tokenwire

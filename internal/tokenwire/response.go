@@ -1,0 +1,214 @@
+package tokenwire
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/seed-d44eba79/authorizer"
+	"github.com/seed-d44eba79/authorizer/data"
+	"golang.org/x/oauth2"
+)
+
+// maxLifetime caps expires_in so that Expiry cannot overflow (about 68
+// years, as golang.org/x/oauth2 does).
+const maxLifetime = math.MaxInt32 * time.Second
+
+// maxRetryAfter caps a server's Retry-After.
+const maxRetryAfter = 24 * time.Hour
+
+// maxFieldLen caps error, error_description and error_uri as quoted in
+// errors.
+const maxFieldLen = 256
+
+// ParseResponse turns a token endpoint's answer into a token or a typed
+// error (see the package documentation). now is when the request was sent;
+// defaultLifetime is the lifetime of a token without expires_in (zero means
+// data.DefaultTokenLifetime). It is pure and never panics.
+func ParseResponse(status int, header http.Header, body []byte, now time.Time, defaultLifetime time.Duration) (*oauth2.Token, error) {
+	fields, kind := decode(header, body)
+	ok := status >= 200 && status < 300
+	if kind != "" {
+		return nil, unreadable(status, header, kind, now)
+	}
+	if code := stringField(fields, "error"); code != "" || !ok {
+		return nil, classify(status, header, fields, now)
+	}
+	return newToken(status, fields, now, defaultLifetime)
+}
+
+// decode parses a JSON body (or a form-encoded one, which some providers
+// send when the content type says so). kind says why it could not: "" when
+// it could.
+func decode(header http.Header, body []byte) (map[string]any, string) {
+	mt, _, _ := mime.ParseMediaType(header.Get("Content-Type"))
+	if mt == "application/x-www-form-urlencoded" || mt == "text/plain" && !looksJSON(body) {
+		return decodeForm(body)
+	}
+	if mt == "text/html" || looksHTML(body) {
+		return nil, "an HTML page"
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, "an empty body"
+	}
+	var fields map[string]any
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(&fields); err != nil || fields == nil || dec.More() {
+		return nil, "a body that is not a JSON object"
+	}
+	return fields, ""
+}
+
+func decodeForm(body []byte) (map[string]any, string) {
+	vals, err := url.ParseQuery(string(body))
+	if err != nil || len(vals) == 0 {
+		return nil, "a body that is neither JSON nor a form"
+	}
+	fields := make(map[string]any, len(vals))
+	for k := range vals {
+		fields[k] = vals.Get(k)
+	}
+	return fields, ""
+}
+
+func looksJSON(body []byte) bool {
+	b := bytes.TrimSpace(body)
+	return len(b) > 0 && b[0] == '{'
+}
+
+func looksHTML(body []byte) bool {
+	b := bytes.TrimSpace(body)
+	return len(b) > 0 && b[0] == '<'
+}
+
+// unreadable is the error for an answer that could not be decoded.
+func unreadable(status int, header http.Header, kind string, now time.Time) error {
+	e := &authorizer.AuthorizationError{StatusCode: status,
+		Message: fmt.Sprintf("%stoken endpoint answered with %s instead of a JSON token response", prefix, kind)}
+	if status == http.StatusTooManyRequests || status >= 500 {
+		e.RetryAfter = retryAfter(header, now)
+	}
+	return e
+}
+
+// classify turns an error answer (RFC 6749 §5.2) into a typed error.
+func classify(status int, header http.Header, fields map[string]any, now time.Time) error {
+	code := clean(stringField(fields, "error"))
+	desc := clean(stringField(fields, "error_description"))
+	uri := clean(stringField(fields, "error_uri"))
+	switch {
+	case status == http.StatusTooManyRequests || status >= 500:
+		return &authorizer.AuthorizationError{StatusCode: status, Code: code, Description: desc, URI: uri,
+			RetryAfter: retryAfter(header, now), Message: prefix + "token endpoint is unavailable"}
+	case code == "invalid_client" || code == "unauthorized_client" || code == "" && status == http.StatusUnauthorized:
+		return &authorizer.InvalidClientError{StatusCode: status, Code: code, Description: desc}
+	case code == "invalid_grant":
+		return &authorizer.InvalidCredentialsError{StatusCode: status, Code: code, Description: desc}
+	case code == "":
+		return &authorizer.AuthorizationError{StatusCode: status,
+			Message: prefix + "token endpoint refused the request without an error code"}
+	}
+	msg := prefix + "token endpoint refused the request"
+	if status >= 200 && status < 300 {
+		msg = prefix + "token endpoint answered success with an error"
+	}
+	return &authorizer.AuthorizationError{StatusCode: status, Code: code, Description: desc, URI: uri, Message: msg}
+}
+
+// newToken builds the token from a success answer.
+func newToken(status int, fields map[string]any, now time.Time, defaultLifetime time.Duration) (*oauth2.Token, error) {
+	access := stringField(fields, "access_token")
+	if access == "" {
+		return nil, &authorizer.AuthorizationError{StatusCode: status,
+			Message: prefix + "token endpoint answered without an access_token"}
+	}
+	lifetime, ok := expiresIn(fields["expires_in"])
+	if !ok {
+		lifetime = defaultLifetime
+		if lifetime <= 0 {
+			lifetime = data.DefaultTokenLifetime
+		}
+		lifetime = min(lifetime, maxLifetime)
+	}
+	tok := &oauth2.Token{
+		AccessToken:  access,
+		TokenType:    stringField(fields, "token_type"),
+		RefreshToken: stringField(fields, "refresh_token"),
+		Expiry:       now.Add(lifetime),
+		ExpiresIn:    int64(lifetime / time.Second),
+	}
+	return tok.WithExtra(fields), nil
+}
+
+// expiresIn reads expires_in, a number of seconds, also accepted as a
+// string. ok is false when it is absent, unreadable, or not positive.
+func expiresIn(v any) (time.Duration, bool) {
+	var s string
+	switch v := v.(type) {
+	case json.Number:
+		s = v.String()
+	case string:
+		s = strings.TrimSpace(v)
+	default:
+		return 0, false
+	}
+	secs, err := strconv.ParseFloat(s, 64)
+	if err != nil || secs < 1 || math.IsNaN(secs) || math.IsInf(secs, 0) {
+		return 0, false
+	}
+	if secs >= float64(math.MaxInt32) {
+		return maxLifetime, true
+	}
+	return time.Duration(secs) * time.Second, true
+}
+
+// retryAfter parses Retry-After: delay-seconds or an HTTP date
+// (RFC 9110 §10.2.3). It returns 0 when absent or in the past.
+func retryAfter(header http.Header, now time.Time) time.Duration {
+	v := strings.TrimSpace(header.Get("Retry-After"))
+	if v == "" {
+		return 0
+	}
+	var d time.Duration
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs <= 0 {
+			return 0
+		}
+		d = maxRetryAfter
+		if secs < int64(maxRetryAfter/time.Second) {
+			d = time.Duration(secs) * time.Second
+		}
+	} else if t, err := http.ParseTime(v); err == nil {
+		d = t.Sub(now)
+	}
+	return min(max(d, 0), maxRetryAfter)
+}
+
+// stringField returns fields[key] when it is a string.
+func stringField(fields map[string]any, key string) string {
+	s, _ := fields[key].(string)
+	return s
+}
+
+// clean shortens an error field and replaces control characters, so that a
+// server cannot inject lines into logs or flood a message.
+func clean(s string) string {
+	if len(s) > maxFieldLen {
+		s = s[:maxFieldLen] + "…"
+	}
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == unicode.ReplacementChar {
+			return ' '
+		}
+		return r
+	}, s)
+}
