@@ -38,7 +38,7 @@ type fakeIdP struct {
 	idAudience    string // aud of ID tokens; default the client id
 	badNonce      bool   // put a different nonce in ID tokens
 	noIDToken     bool
-	authorizeErr  string // the authorization endpoint redirects with this error
+	authorizeErr  string            // the authorization endpoint redirects with this error
 	challenges    map[string]string // code -> code_challenge
 	nonces        map[string]string // code -> nonce
 	requests      []url.Values      // token endpoint forms
