@@ -16,6 +16,23 @@ import (
 	"golang.org/x/oauth2"
 )
 
+// UserAuthorizer is what the user sign-in authorizers (*DeviceAuthorizer,
+// *BrowserAuthorizer) offer besides base.Authorizer: an explicit sign-in (a
+// tool's "login" command) and sign-out. Both are safe for concurrent use.
+type UserAuthorizer interface {
+	base.Authorizer
+	base.ClientInfoer
+	// SignIn signs the user in interactively whatever is cached.
+	SignIn(ctx context.Context) (*oauth2.Token, error)
+	// SignOut forgets the cached tokens and revokes them at the provider.
+	SignOut(ctx context.Context) error
+}
+
+var (
+	_ UserAuthorizer = (*DeviceAuthorizer)(nil)
+	_ UserAuthorizer = (*BrowserAuthorizer)(nil)
+)
+
 // signInFunc is a flow's interactive part: it returns a fresh token from
 // the token endpoint, and the nonce it sent ("" for none).
 type signInFunc func(ctx context.Context, env *Environment) (tok *oauth2.Token, nonce string, err error)
