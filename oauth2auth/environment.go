@@ -1,6 +1,14 @@
 package oauth2auth
 
-import "net/url"
+import (
+	"fmt"
+	"net/netip"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/seed-d44eba79/authorizer"
+)
 
 // Environment says which identity provider a client talks to, and how. The
 // user's deployments name theirs ("dev", "staging", "prod").
@@ -32,4 +40,105 @@ type Environment struct {
 	Resources []string `json:"resources,omitempty"`
 	// Params are further token-request parameters. Optional.
 	Params url.Values `json:"params,omitempty"`
+}
+
+// Clone returns a deep copy of e (slices and Params are not shared).
+func (e Environment) Clone() Environment {
+	e.Scopes = slices.Clone(e.Scopes)
+	e.Resources = slices.Clone(e.Resources)
+	if e.Params != nil {
+		p := make(url.Values, len(e.Params))
+		for k, v := range e.Params {
+			p[k] = slices.Clone(v)
+		}
+		e.Params = p
+	}
+	return e
+}
+
+// TokenParams returns the parameters e adds to a token request: e.Params,
+// then "scope" (the Scopes joined by spaces), "audience" and one "resource"
+// per Resources entry (RFC 8707). The result is a new map.
+func (e Environment) TokenParams() url.Values {
+	q := url.Values{}
+	for k, v := range e.Params {
+		q[k] = slices.Clone(v)
+	}
+	if len(e.Scopes) > 0 {
+		q.Set("scope", strings.Join(e.Scopes, " "))
+	}
+	if e.Audience != "" {
+		q.Set("audience", e.Audience)
+	}
+	for _, r := range e.Resources {
+		q.Add("resource", r)
+	}
+	return q
+}
+
+// label names e in errors: "oauth2auth: Environment" or
+// `oauth2auth: Environment "prod"`.
+func (e Environment) label() string {
+	if e.Name == "" {
+		return "oauth2auth: Environment"
+	}
+	return fmt.Sprintf("oauth2auth: Environment %q", e.Name)
+}
+
+// Validate checks e before any request: an Issuer or a TokenURL is set, and
+// every URL that is set is absolute https (or http to a loopback host, or to
+// any host when allowHTTP is true). It returns an
+// *authorizer.InvalidConfigError naming the field.
+func (e Environment) Validate(allowHTTP bool) error {
+	if e.Issuer == "" && e.TokenURL == "" {
+		return &authorizer.InvalidConfigError{Setting: e.label(), Problem: "needs an Issuer or a TokenURL"}
+	}
+	for _, f := range e.urlFields() {
+		if f.value == "" {
+			continue
+		}
+		if err := CheckEndpoint(e.label()+"."+f.name, f.value, allowHTTP); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type urlField struct{ name, value string }
+
+func (e Environment) urlFields() []urlField {
+	return []urlField{{"Issuer", e.Issuer}, {"TokenURL", e.TokenURL}, {"AuthURL", e.AuthURL},
+		{"DeviceAuthURL", e.DeviceAuthURL}, {"RevocationURL", e.RevocationURL}, {"JWKSURL", e.JWKSURL}}
+}
+
+// CheckEndpoint checks that raw is an absolute https URL, or an http URL to a
+// loopback host (127.0.0.0/8, ::1, localhost), or any http URL when
+// allowHTTP is true; and that it carries no user info or fragment. It
+// returns an *authorizer.InvalidConfigError for setting, never quoting raw
+// (it could hold a secret).
+func CheckEndpoint(setting, raw string, allowHTTP bool) error {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || u.Host == "" || !u.IsAbs():
+		return &authorizer.InvalidConfigError{Setting: setting, Problem: "is not an absolute URL"}
+	case u.User != nil || u.Fragment != "":
+		return &authorizer.InvalidConfigError{Setting: setting, Problem: "must not carry user info or a fragment"}
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme != "http":
+		return &authorizer.InvalidConfigError{Setting: setting, Problem: "must be an https URL"}
+	case allowHTTP || isLoopback(u.Hostname()):
+		return nil
+	}
+	return &authorizer.InvalidConfigError{Setting: setting,
+		Problem: "uses plain http to a non-loopback host (https is required; see InsecureAllowHTTP)"}
+}
+
+// isLoopback reports whether host is localhost or a loopback IP address.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
