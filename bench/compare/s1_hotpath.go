@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+)
+
+// hotResult is scenario 1 for one library.
+type hotResult struct {
+	seqNs, parNs         float64
+	seqAllocs, parAllocs int64
+}
+
+// runHotPath measures a request with a valid cached token over a no-op
+// transport, from one goroutine and from GOMAXPROCS goroutines, with
+// testing.Benchmark: the shapes of base's BenchmarkRoundTrip and
+// BenchmarkRoundTripParallel, with each library's token from the loopback
+// endpoint (one fetch, then cached for an hour).
+func runHotPath(p params) (map[string]hotResult, error) {
+	idp, err := newIDP(time.Hour)
+	if err != nil {
+		return nil, err
+	}
+	defer idp.close()
+	out := map[string]hotResult{}
+	for _, name := range libNames {
+		c, err := newClient(name, env{tokenURL: idp.url(), next: noopRT{}, lifetime: time.Hour})
+		if err != nil {
+			return nil, err
+		}
+		if _, err := c.rt.RoundTrip(benchRequest()); err != nil { // fetch and cache the token
+			c.close()
+			return nil, fmt.Errorf("%s: warm-up: %w", name, err)
+		}
+		seq := benchmark(p, func(b *testing.B) { benchSeq(b, c.rt) })
+		par := benchmark(p, func(b *testing.B) { benchPar(b, c.rt) })
+		c.close()
+		out[name] = hotResult{seqNs: nsPerOp(seq), parNs: nsPerOp(par), seqAllocs: seq.AllocsPerOp(), parAllocs: par.AllocsPerOp()}
+	}
+	return out, nil
+}
+
+func benchRequest() *http.Request {
+	req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, "https://api.example.test/v1/things", nil)
+	req.Header.Set("Accept", "application/json")
+	return req
+}
+
+func benchSeq(b *testing.B, rt http.RoundTripper) {
+	req := benchRequest()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := rt.RoundTrip(req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func benchPar(b *testing.B, rt http.RoundTripper) {
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		req := benchRequest()
+		for pb.Next() {
+			if _, err := rt.RoundTrip(req); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// benchmark runs f with p.benchtime, through the testing package's own
+// benchtime flag (registered by testing.Init in main, or by go test).
+func benchmark(p params, f func(b *testing.B)) testing.BenchmarkResult {
+	setBenchtime(p.benchtime)
+	return testing.Benchmark(f)
+}
+
+func nsPerOp(r testing.BenchmarkResult) float64 {
+	if r.N == 0 {
+		return -1
+	}
+	return float64(r.T.Nanoseconds()) / float64(r.N)
+}
+
+func hotRows(res map[string]hotResult) []row {
+	const sc = "1 hot path"
+	ns := func(f func(hotResult) float64) map[string]string {
+		return cells(func(n string) string { return fmt.Sprintf("%.0f ns", f(res[n])) })
+	}
+	al := func(f func(hotResult) int64) map[string]string {
+		return cells(func(n string) string { return fmt.Sprintf("%d", f(res[n])) })
+	}
+	return []row{
+		{sc, "ns/op, 1 goroutine", ns(func(r hotResult) float64 { return r.seqNs }), ""},
+		{sc, "allocs/op, 1 goroutine", al(func(r hotResult) int64 { return r.seqAllocs }), ""},
+		{sc, "ns/op, parallel (GOMAXPROCS)", ns(func(r hotResult) float64 { return r.parNs }), ""},
+		{sc, "allocs/op, parallel", al(func(r hotResult) int64 { return r.parAllocs }), ""},
+	}
+}

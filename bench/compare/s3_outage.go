@@ -1,0 +1,198 @@
+package main
+
+import (
+	"fmt"
+	"sync/atomic"
+	"time"
+)
+
+// outageResult is scenario 3 for one library: phase A starts with a valid
+// token that outlives the outage, phase B with no token.
+type outageResult struct {
+	// Phase A.
+	validSent, validOK int           // requests started while the token was valid
+	afterExpiryFailed  int           // failed in the second after the token expired
+	aTokenRequests     int           // token requests during the outage
+	aMinGap            time.Duration // shortest gap between two of them
+	aFailP50, aFailP99 time.Duration // time failing requests took
+	// Phase B.
+	bSent, bOK         int // requests started during the outage
+	bTokenRequests     int
+	bMinGap            time.Duration
+	bFailP50, bFailP99 time.Duration
+	recovery           time.Duration // outage end to the first success; -1 if none within the cap
+	// backoffSteps counts the SDK's backoff events during both outages
+	// (0 for the peers, which have none).
+	aBackoffs, bBackoffs int64
+}
+
+// runOutage makes the token endpoint fail for p.outage (503, then
+// connection refused) under a steady load, for the three libraries at once
+// (each with its own endpoint and API): first while a token valid
+// throughout the outage is cached, then with no token.
+func runOutage(p params) (map[string]outageResult, error) {
+	return eachLib(true, func(name string) (outageResult, error) {
+		r, err := outageValid(p, name)
+		if err != nil {
+			return r, err
+		}
+		return r, outageNoToken(p, name, &r)
+	})
+}
+
+// outageSchedule fails idp from start for d: 503 for the first half,
+// connection refused for the second. It returns when the endpoint is up.
+func outageSchedule(idp *idp, start time.Time, d time.Duration) error {
+	time.Sleep(time.Until(start))
+	idp.mode.Store(mode503)
+	time.Sleep(time.Until(start.Add(d / 2)))
+	idp.down()
+	time.Sleep(time.Until(start.Add(d)))
+	idp.mode.Store(modeOK)
+	return idp.up()
+}
+
+// outageValid is phase A: the token lives outageLead + outage + 2 s, the
+// outage starts outageLead after it was issued, and the load runs until
+// one second past its expiry.
+func outageValid(p params, name string) (outageResult, error) {
+	life := p.outageLead + p.outage + 2*time.Second
+	idp, api, c, err := outageSetup(p, name, life)
+	if err != nil {
+		return outageResult{}, err
+	}
+	defer idp.close()
+	defer api.close()
+	defer c.close()
+	if s := sendWithin(c, api.url(), 5*time.Second); !s.ok {
+		return outageResult{}, fmt.Errorf("warm-up request failed")
+	}
+	t0 := time.Now()
+	from, to, expiry := t0.Add(p.outageLead), t0.Add(p.outageLead+p.outage), t0.Add(life)
+	schedErr := make(chan error, 1)
+	go func() { schedErr <- outageSchedule(idp, from, p.outage) }()
+	l := load{workers: p.outageWorkers, interval: p.outageInterval, timeout: 10 * time.Second, deadline: expiry.Add(time.Second)}
+	ss := l.run(c, api.url())
+	if err := <-schedErr; err != nil {
+		return outageResult{}, err
+	}
+	var r outageResult
+	var failed []sample
+	for _, s := range ss {
+		switch {
+		case s.start.Before(expiry.Add(-100 * time.Millisecond)): // margin: in flight at expiry
+			r.validSent++
+			if s.ok {
+				r.validOK++
+			}
+		case !s.start.Before(expiry) && !s.ok:
+			r.afterExpiryFailed++
+		}
+		if !s.ok {
+			failed = append(failed, s)
+		}
+	}
+	during := between(c.tok.attempts(), from, to)
+	r.aTokenRequests, r.aMinGap = len(during), minGap(during)
+	r.aFailP50, r.aFailP99 = quantile(failed, 0.5, durOf), quantile(failed, 0.99, durOf)
+	if c.backoffs != nil {
+		r.aBackoffs = c.backoffs.Load()
+	}
+	return r, nil
+}
+
+// outageNoToken is phase B: the endpoint fails from the first request on;
+// the load runs through the outage and until the library's first success
+// after it (at most p.recoveryCap).
+func outageNoToken(p params, name string, r *outageResult) error {
+	idp, api, c, err := outageSetup(p, name, time.Minute)
+	if err != nil {
+		return err
+	}
+	defer idp.close()
+	defer api.close()
+	defer c.close()
+	t0 := time.Now()
+	end := t0.Add(p.outage)
+	schedErr := make(chan error, 1)
+	go func() { schedErr <- outageSchedule(idp, t0, p.outage) }()
+	var recovered atomic.Int64 // UnixNano of the first success after end
+	l := load{workers: p.outageWorkers, interval: p.outageInterval, timeout: 10 * time.Second,
+		deadline: end.Add(p.recoveryCap),
+		stop: func() bool {
+			at := recovered.Load()
+			return at != 0 && time.Since(time.Unix(0, at)) > 200*time.Millisecond
+		},
+		observe: func(s sample) {
+			if s.ok && !s.start.Before(end) {
+				recovered.CompareAndSwap(0, s.start.Add(s.dur).UnixNano())
+			}
+		}}
+	ss := l.run(c, api.url())
+	if err := <-schedErr; err != nil {
+		return err
+	}
+	var failed []sample
+	for _, s := range ss {
+		if s.start.Before(end) {
+			r.bSent++
+			if s.ok {
+				r.bOK++
+			} else {
+				failed = append(failed, s)
+			}
+		}
+	}
+	during := between(c.tok.attempts(), t0, end)
+	r.bTokenRequests, r.bMinGap = len(during), minGap(during)
+	r.bFailP50, r.bFailP99 = quantile(failed, 0.5, durOf), quantile(failed, 0.99, durOf)
+	r.recovery = -1
+	if at := recovered.Load(); at != 0 {
+		r.recovery = time.Unix(0, at).Sub(end)
+	}
+	if c.backoffs != nil {
+		r.bBackoffs = c.backoffs.Load()
+	}
+	return nil
+}
+
+func outageSetup(p params, name string, life time.Duration) (*idp, *api, *client, error) {
+	idp, err := newIDP(life)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	api := newAPI(idp)
+	c, err := newClient(name, env{tokenURL: idp.url(), next: stampRT{newHTTPTransport(p.outageWorkers)}, lifetime: life})
+	if err != nil {
+		idp.close()
+		api.close()
+		return nil, nil, nil, err
+	}
+	return idp, api, c, nil
+}
+
+func outageRows(p params, res map[string]outageResult) []row {
+	a := fmt.Sprintf("3a outage %s, token valid throughout (%d goroutines, 1 request / %s each)",
+		fmtDur(p.outage), p.outageWorkers, fmtDur(p.outageInterval))
+	b := fmt.Sprintf("3b outage %s, no token yet", fmtDur(p.outage))
+	f := func(fn func(outageResult) string) map[string]string {
+		return cells(func(n string) string { return fn(res[n]) })
+	}
+	return []row{
+		{a, "requests succeeded while the token was valid", f(func(r outageResult) string { return fmt.Sprintf("%d / %d", r.validOK, r.validSent) }), "all"},
+		{a, "token requests during the outage", f(func(r outageResult) string { return fmt.Sprint(r.aTokenRequests) }), "≤ 1 per backoff step"},
+		{a, "shortest gap between token requests", f(func(r outageResult) string { return fmtDur(r.aMinGap) }), "≥ 1 s"},
+		{a, "failing requests: median / p99 time", f(func(r outageResult) string { return fmtDur(r.aFailP50) + " / " + fmtDur(r.aFailP99) }), ""},
+		{a, "requests failed in the 1 s after the token expired", f(func(r outageResult) string { return fmt.Sprint(r.afterExpiryFailed) }), ""},
+		{b, "requests succeeded during the outage", f(func(r outageResult) string { return fmt.Sprintf("%d / %d", r.bOK, r.bSent) }), ""},
+		{b, "token requests during the outage", f(func(r outageResult) string { return fmt.Sprint(r.bTokenRequests) }), "≤ 1 per backoff step"},
+		{b, "shortest gap between token requests", f(func(r outageResult) string { return fmtDur(r.bMinGap) }), "≥ 1 s"},
+		{b, "failing requests: median / p99 time", f(func(r outageResult) string { return fmtDur(r.bFailP50) + " / " + fmtDur(r.bFailP99) }), ""},
+		{b, "first success after the endpoint is back", f(func(r outageResult) string {
+			if r.recovery < 0 {
+				return "none within " + fmtDur(p.recoveryCap)
+			}
+			return fmtDur(r.recovery)
+		}), ""},
+	}
+}
