@@ -3,6 +3,7 @@ package oauth2auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"testing"
@@ -16,40 +17,60 @@ import (
 )
 
 // callbackOf drives the sign-in at authURL up to the redirect to the
-// loopback server and returns that redirect's URL.
-func callbackOf(ctx context.Context, t *testing.T, authURL string) *url.URL {
+// loopback server and returns that redirect's URL. It runs outside the
+// test goroutine, so it reports failures as errors.
+func callbackOf(ctx context.Context, t *testing.T, authURL string) (*url.URL, error) {
 	u := newPeerUser(t, "mallory")
 	u.stopAtCallback = true
 	p, err := u.authorize(ctx, authURL)
-	require.NoError(t, err)
-	require.Equal(t, http.StatusSeeOther, p.status, "redirect to the callback expected")
+	if err != nil {
+		return nil, err
+	}
+	if p.status != http.StatusSeeOther {
+		return nil, fmt.Errorf("status %d; want a redirect to the callback", p.status)
+	}
 	loc, err := url.Parse(p.header.Get("Location"))
-	require.NoError(t, err)
-	require.Equal(t, callbackPath, loc.Path)
-	return loc
+	if err == nil && loc.Path != callbackPath {
+		err = fmt.Errorf("redirect to %s; want the callback", loc.Path)
+	}
+	return loc, err
+}
+
+// browserCtx is the context of a simulated browser: its own, not the
+// sign-in's.
+func browserCtx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), 20*time.Second)
 }
 
 // getPage fetches target with a plain client.
-func getPage(ctx context.Context, t *testing.T, target string) *page {
-	p, err := newPeerUser(t, "x").do(ctx, http.MethodGet, target, nil)
-	require.NoError(t, err)
-	return p
+func getPage(ctx context.Context, t *testing.T, target string) (*page, error) {
+	return newPeerUser(t, "x").do(ctx, http.MethodGet, target, nil)
 }
 
 func TestPeerForgedStateRefused(t *testing.T) {
 	env := peerEnv(t, "openid")
 	forged := make(chan *page, 1)
-	opener := func(ctx context.Context, authURL string) error {
+	errs := make(chan error, 2)
+	opener := func(_ context.Context, authURL string) error {
 		go func() {
-			cb := callbackOf(ctx, t, authURL)
+			ctx, cancel := browserCtx()
+			defer cancel()
+			cb, err := callbackOf(ctx, t, authURL)
+			if err != nil {
+				errs <- err
+				return
+			}
 			// The real code, but a forged state: refused, and the sign-in
 			// goes on waiting.
 			bad := *cb
 			q := bad.Query()
 			q.Set("state", "forged-"+q.Get("state"))
 			bad.RawQuery = q.Encode()
-			forged <- getPage(ctx, t, bad.String())
-			getPage(ctx, t, cb.String()) // then the genuine redirect
+			p, err := getPage(ctx, t, bad.String())
+			errs <- err
+			forged <- p
+			_, err = getPage(ctx, t, cb.String()) // then the genuine redirect
+			errs <- err
 		}()
 		return nil
 	}
@@ -60,20 +81,28 @@ func TestPeerForgedStateRefused(t *testing.T) {
 	tok, err := a.Authorize(ctx)
 	require.NoError(t, err)
 	assert.NotEmpty(t, tok.AccessToken)
+	require.NoError(t, <-errs)
 	p := <-forged
 	assert.Equal(t, http.StatusBadRequest, p.status)
 	assert.Contains(t, p.body, "wrong state")
+	require.NoError(t, <-errs)
 }
 
 func TestPeerForgedStateOnlyTimesOut(t *testing.T) {
 	env := peerEnv(t, "openid")
-	opener := func(ctx context.Context, authURL string) error {
+	done := make(chan error, 1)
+	opener := func(_ context.Context, authURL string) error {
 		go func() {
-			cb := callbackOf(ctx, t, authURL)
-			q := cb.Query()
-			q.Set("state", "attacker-state")
-			cb.RawQuery = q.Encode()
-			getPage(ctx, t, cb.String())
+			ctx, cancel := browserCtx()
+			defer cancel()
+			cb, err := callbackOf(ctx, t, authURL)
+			if err == nil {
+				q := cb.Query()
+				q.Set("state", "attacker-state")
+				cb.RawQuery = q.Encode()
+				_, err = getPage(ctx, t, cb.String())
+			}
+			done <- err
 		}()
 		return nil
 	}
@@ -83,6 +112,7 @@ func TestPeerForgedStateOnlyTimesOut(t *testing.T) {
 	_, err = a.Authorize(context.Background())
 	require.Error(t, err)
 	assert.ErrorIs(t, err, context.DeadlineExceeded, "no code was accepted")
+	require.NoError(t, <-done)
 }
 
 func TestPeerWrongVerifierRefused(t *testing.T) {
@@ -95,7 +125,8 @@ func TestPeerWrongVerifierRefused(t *testing.T) {
 	require.NoError(t, err)
 	proof := newPKCE()
 	redirect := "http://127.0.0.1:53122/callback"
-	cb := callbackOf(ctx, t, a.authCodeURL(ep, redirect, "st", "nn", proof))
+	cb, err := callbackOf(ctx, t, a.authCodeURL(ep, redirect, "st", "nn", proof))
+	require.NoError(t, err)
 	assert.Equal(t, env.Issuer, cb.Query().Get("iss"), "RFC 9207 iss parameter")
 
 	_, err = tokenwire.Do(ctx, tokenwire.Request{URL: ep.TokenURL, Client: data.ClientInfo{ClientID: nativeClient},

@@ -24,6 +24,10 @@ const deviceGrantType = "urn:ietf:params:oauth:grant-type:device_code"
 // earn a slow_down).
 func pollMargin(interval time.Duration) time.Duration { return min(interval/10, time.Second) }
 
+// minDeviceInterval is the shortest interval honoured, whatever a server
+// says.
+const minDeviceInterval = time.Second
+
 // slowDownStep is what RFC 8628 §3.5 adds to the interval on slow_down.
 const slowDownStep = 5 * time.Second
 
@@ -120,12 +124,16 @@ func (a *DeviceAuthorizer) poll(ctx context.Context, env *Environment, da *devic
 	}
 }
 
-// pollInterval is the server's interval, or the 5 s default, never below
-// the floor (5 s; tests lower it with withPollInterval).
+// pollInterval is the server's interval (at least minDeviceInterval), or
+// RFC 8628's 5 s default when the server sent none. Tests replace both the
+// default and the minimum with withPollInterval.
 func (a *DeviceAuthorizer) pollInterval(server time.Duration) time.Duration {
-	floor := defaultDeviceInterval
+	def, floor := defaultDeviceInterval, minDeviceInterval
 	if a.u.pollInterval > 0 {
-		floor = a.u.pollInterval
+		def, floor = a.u.pollInterval, a.u.pollInterval
+	}
+	if server <= 0 {
+		return def
 	}
 	return max(server, floor)
 }
@@ -170,7 +178,9 @@ func DevicePromptWriter(w io.Writer) DevicePrompter {
 		if p.VerificationURIComplete != "" {
 			fmt.Fprintf(&b, "or open %s directly\n", p.VerificationURIComplete)
 		}
-		fmt.Fprintf(&b, "(the code expires at %s)\n", p.ExpiresAt.Local().Format(time.Kitchen))
+		if mins := int(time.Until(p.ExpiresAt).Round(time.Minute) / time.Minute); mins > 0 {
+			fmt.Fprintf(&b, "(the code expires in %d minutes)\n", mins)
+		}
 		_, err := io.WriteString(w, b.String())
 		return err
 	}

@@ -136,7 +136,8 @@ func TestNextInterval(t *testing.T) {
 func TestPollInterval(t *testing.T) {
 	a := &DeviceAuthorizer{}
 	assert.Equal(t, defaultDeviceInterval, a.pollInterval(0), "RFC 8628 default")
-	assert.Equal(t, defaultDeviceInterval, a.pollInterval(time.Second), "floor")
+	assert.Equal(t, minDeviceInterval, a.pollInterval(time.Millisecond), "floor")
+	assert.Equal(t, 2*time.Second, a.pollInterval(2*time.Second), "short server interval")
 	assert.Equal(t, 9*time.Second, a.pollInterval(9*time.Second), "server's interval")
 }
 

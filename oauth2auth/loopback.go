@@ -1,6 +1,7 @@
 package oauth2auth
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"html/template"
@@ -76,15 +77,18 @@ func (s *loopbackServer) handle(w http.ResponseWriter, r *http.Request) {
 	}
 	res := s.check(q)
 	accepted := false
-	s.once.Do(func() { s.result <- res; accepted = true })
+	s.once.Do(func() { accepted = true })
 	switch {
 	case !accepted:
 		s.render(w, http.StatusConflict, Landing{Error: "This sign-in was already completed."})
+		return
 	case res.err != nil:
 		s.render(w, http.StatusBadRequest, Landing{Error: res.err.Error()})
 	default:
 		s.render(w, http.StatusOK, Landing{OK: true})
 	}
+	// The page is out before the sign-in goes on (and may end the server).
+	s.result <- res
 }
 
 // check turns the callback's query into a code or an error.
@@ -111,14 +115,21 @@ func (s *loopbackServer) check(q map[string][]string) callbackResult {
 	return callbackResult{code: code}
 }
 
-// render writes the landing page.
+// render writes the landing page in full (with its length) and flushes
+// it.
 func (s *loopbackServer) render(w http.ResponseWriter, status int, l Landing) {
+	var page bytes.Buffer
+	if err := s.landing.Execute(&page, l); err != nil {
+		s.logger.Warn("oauth2auth: landing page template failed", slog.Any("error", err))
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(page.Len()))
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.WriteHeader(status)
-	if err := s.landing.Execute(w, l); err != nil {
-		s.logger.Warn("oauth2auth: landing page template failed", slog.Any("error", err))
+	_, _ = w.Write(page.Bytes())
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
 	}
 }
 

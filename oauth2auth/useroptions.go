@@ -59,8 +59,8 @@ func WithDevicePrompt(p DevicePrompter) Option {
 	return func(o *options) { o.user.devicePrompt = p }
 }
 
-// withPollInterval replaces the device flow's polling default and floor
-// (RFC 8628's 5 s). For tests only: real servers expect at least 5 s.
+// withPollInterval replaces the device flow's polling default (RFC 8628's
+// 5 s) and minimum (1 s). For tests only.
 func withPollInterval(d time.Duration) Option {
 	return func(o *options) { o.user.pollInterval = d }
 }

@@ -224,8 +224,11 @@ func (f *fakeIdP) lastRequest() url.Values {
 // httpOpener is a BrowserOpener that follows the authorization URL over
 // plain HTTP (the fake approves at once) and reports the landing page.
 func httpOpener(pages chan<- *page) BrowserOpener {
-	return func(ctx context.Context, authURL string) error {
+	return func(_ context.Context, authURL string) error {
 		go func() {
+			// A browser lives on its own, not under the sign-in's context.
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
 			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, authURL, nil)
 			resp, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).Do(req)
 			if err != nil {

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // peerUser plays the user at the real oidc-provider's dev login pages over
@@ -142,8 +143,10 @@ func (u *peerUser) authorize(ctx context.Context, authURL string) (*page, error)
 // opener is a BrowserOpener that plays the user over HTTP; the landing
 // page it reached is sent on pages.
 func (u *peerUser) opener(pages chan<- *page) BrowserOpener {
-	return func(ctx context.Context, authURL string) error {
+	return func(_ context.Context, authURL string) error {
 		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
 			p, err := u.authorize(ctx, authURL)
 			if err != nil {
 				p = &page{body: "error: " + err.Error()}
