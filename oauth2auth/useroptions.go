@@ -20,6 +20,8 @@ type userOptions struct {
 	openBrowser       BrowserOpener
 	landing           *template.Template
 	signInTimeout     time.Duration
+	extraScopes       []string
+	extraResources    []string
 }
 
 // DefaultSignInTimeout bounds an interactive sign-in (the user's part of
@@ -84,6 +86,20 @@ func WithLandingPage(tmpl *template.Template) Option {
 // when the device code expires. Device and browser flows.
 func WithSignInTimeout(d time.Duration) Option {
 	return func(o *options) { o.user.signInTimeout = d }
+}
+
+// WithExtraScopes asks for scopes beyond Environment.Scopes, e.g. "openid"
+// (the ID token is then verified) or "offline_access" (for a refresh token;
+// the browser flow then also sends prompt=consent). Device and browser
+// flows.
+func WithExtraScopes(scopes ...string) Option {
+	return func(o *options) { o.user.extraScopes = append(o.user.extraScopes, scopes...) }
+}
+
+// WithExtraResources asks for RFC 8707 resource indicators beyond
+// Environment.Resources. Device and browser flows.
+func WithExtraResources(resources ...string) Option {
+	return func(o *options) { o.user.extraResources = append(o.user.extraResources, resources...) }
 }
 
 // BrowserOpener opens url in the user's browser. It returns once the

@@ -49,6 +49,8 @@ type userSession struct {
 	flow   string   // "device" or "browser", for logs
 	signIn signInFunc
 
+	insecureHTTP bool // InsecureAllowHTTP was given
+
 	envMu sync.Mutex  // guards env, envOK: discovery runs once it succeeds
 	env   Environment // endpoints, filled in by discovery
 	envOK bool        // env has been resolved
@@ -64,10 +66,12 @@ type userSession struct {
 // sessionDeps are the settings shared with the other authorizers of this
 // package.
 type sessionDeps struct {
-	httpClient *http.Client
-	auth       tokenwire.ClientAuth
-	logger     *slog.Logger
-	now        func() time.Time
+	httpClient      *http.Client
+	auth            tokenwire.ClientAuth
+	assertion       func(clientID, aud string, now time.Time) (string, error) // private_key_jwt
+	logger          *slog.Logger
+	now             func() time.Time
+	defaultLifetime time.Duration
 }
 
 // Expired implements base.Authorizer with base.TokenExpired.
@@ -217,7 +221,8 @@ func (s *userSession) signInLocked(ctx context.Context) (*oauth2.Token, error) {
 // tokenRequest posts a grant to the token endpoint.
 func (s *userSession) tokenRequest(ctx context.Context, env *Environment, form map[string][]string) (*oauth2.Token, error) {
 	return tokenwire.Do(ctx, tokenwire.Request{HTTPClient: s.deps.httpClient, URL: env.TokenURL,
-		Client: s.info, Auth: s.deps.auth, Form: form, Now: s.deps.now})
+		Client: s.info, Auth: s.deps.auth, Assertion: s.deps.assertion, Form: form,
+		DefaultLifetime: s.deps.defaultLifetime, Now: s.deps.now})
 }
 
 // refreshForm is an RFC 6749 §6 refresh request.

@@ -82,4 +82,3 @@ func ExampleDevicePromptWriter() {
 	// To sign in, open https://id.example.com/device and enter the code WDJB-MJHT
 	// or open https://id.example.com/device?user_code=WDJB-MJHT directly
 }
-

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -19,14 +20,11 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// captureLogs sends the default logger to a buffer at debug level for the
-// test.
-func captureLogs(t *testing.T) *syncBuffer {
+// captureLogs returns a WithLogger option logging at debug level into the
+// returned buffer.
+func captureLogs() (Option, *syncBuffer) {
 	var buf syncBuffer
-	old := slog.Default()
-	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	t.Cleanup(func() { slog.SetDefault(old) })
-	return &buf
+	return WithLogger(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))), &buf
 }
 
 type syncBuffer struct {
@@ -252,10 +250,10 @@ func TestSignOutErrors(t *testing.T) {
 }
 
 func TestNoSecretsInLogsOrErrors(t *testing.T) {
-	logs := captureLogs(t)
+	withLogs, logs := captureLogs()
 	f := newFakeIdP(t)
 	pages := make(chan *page, 1)
-	a := newTestBrowser(t, f, pages, f.env("openid", "offline_access"))
+	a := newTestBrowser(t, f, pages, f.env("openid", "offline_access"), withLogs)
 	ctx := context.Background()
 	tok, err := a.Authorize(ctx)
 	require.NoError(t, err)
@@ -314,4 +312,61 @@ func TestMissingEndpoint(t *testing.T) {
 	var ce *authorizer.InvalidConfigError
 	require.ErrorAs(t, err, &ce)
 	assert.Contains(t, err.Error(), "DeviceAuthURL")
+}
+
+func TestExtraScopesAndResources(t *testing.T) {
+	f := newFakeIdP(t)
+	env := f.env("openid", "email")
+	env.Resources = []string{"urn:a"}
+	a := newTestDevice(t, f, new([]DevicePrompt), WithExtraScopes("email", "api:read"), WithExtraResources("urn:b"))
+	a2, err := NewDeviceAuthorizer(data.ClientInfo{ClientID: "cli"}, env, WithExtraScopes("email", "api:read"),
+		WithExtraResources("urn:b"), WithDevicePrompt(func(context.Context, DevicePrompt) error { return nil }),
+		withPollInterval(10*time.Millisecond))
+	require.NoError(t, err)
+	_, err = a2.Authorize(context.Background())
+	require.NoError(t, err)
+	f.mu.Lock()
+	form := f.deviceForms[0]
+	f.mu.Unlock()
+	assert.Equal(t, "openid email api:read", form.Get("scope"), "no duplicates, Environment's first")
+	assert.Equal(t, []string{"urn:a", "urn:b"}, form["resource"])
+	assert.NotEqual(t, a.key, a2.key, "different requests are cached apart")
+}
+
+func TestConfidentialClientAtDeviceEndpoint(t *testing.T) {
+	var gotUser, gotPass, gotFormID string
+	f := newFakeIdP(t)
+	wrapped := f.srv.Config.Handler
+	f.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/device/auth" {
+			gotUser, gotPass, _ = r.BasicAuth()
+			gotFormID = r.PostFormValue("client_id")
+		}
+		wrapped.ServeHTTP(w, r)
+	})
+	a, err := NewDeviceAuthorizer(data.ClientInfo{ClientID: "c:1", ClientSecret: "s&2"}, f.env(),
+		WithDevicePrompt(func(context.Context, DevicePrompt) error { return nil }), withPollInterval(10*time.Millisecond))
+	require.NoError(t, err)
+	_, err = a.Authorize(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "c%3A1", gotUser, "RFC 6749 §2.3.1 encoding")
+	assert.Equal(t, "s%262", gotPass)
+	assert.Empty(t, gotFormID, "credentials sent one way only")
+}
+
+func TestPlainHTTPRefusedForRemoteHosts(t *testing.T) {
+	_, err := NewBrowserAuthorizer(data.ClientInfo{ClientID: "c"}, Environment{Issuer: "http://idp.example.com"})
+	var ce *authorizer.InvalidConfigError
+	require.ErrorAs(t, err, &ce)
+	_, err = NewBrowserAuthorizer(data.ClientInfo{ClientID: "c"}, Environment{Issuer: "http://idp.example.com"}, InsecureAllowHTTP())
+	require.NoError(t, err)
+}
+
+func TestExpiredUsesClock(t *testing.T) {
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	a, err := NewDeviceAuthorizer(data.ClientInfo{ClientID: "c"}, Environment{TokenURL: "https://idp/token"},
+		WithClock(func() time.Time { return now }))
+	require.NoError(t, err)
+	assert.False(t, a.Expired(&oauth2.Token{AccessToken: "x", Expiry: now.Add(time.Hour)}))
+	assert.True(t, a.Expired(&oauth2.Token{AccessToken: "x", Expiry: now.Add(time.Second)}))
 }

@@ -2,46 +2,37 @@ package oauth2auth
 
 import (
 	"context"
-	"encoding/json"
-	"io"
-	"log/slog"
-	"net/http"
-	"strings"
-	"time"
-
-	"github.com/seed-d44eba79/authorizer"
-	"github.com/seed-d44eba79/authorizer/internal/tokenwire"
+	"slices"
 )
 
-// TEMPORARY adapter until the shared options and discovery land.
-
-func sessionDepsFrom(o *options) (sessionDeps, error) {
-	return sessionDeps{httpClient: &http.Client{Timeout: 30 * time.Second}, auth: tokenwire.AuthNone,
-		logger: slog.Default(), now: time.Now}, nil
+// sessionDepsFrom takes the settings shared with the other authorizers from
+// the applied options.
+func sessionDepsFrom(o *options, clientAuth ClientAuth) sessionDeps {
+	return sessionDeps{httpClient: o.httpClient, auth: clientAuth, logger: o.logger, now: o.now,
+		defaultLifetime: o.defaultLifetime, assertion: o.assertion}
 }
 
+// userScopes are the Environment's scopes followed by WithExtraScopes',
+// without duplicates.
 func userScopes(env *Environment, o *options) []string {
-	return append([]string(nil), env.Scopes...)
+	var out []string
+	for _, s := range slices.Concat(env.Scopes, o.user.extraScopes) {
+		if s != "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
+// discover fills in the endpoints env lacks from the provider's metadata
+// and checks the result.
 func (s *userSession) discover(ctx context.Context, env Environment) (Environment, error) {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(env.Issuer, "/")+"/.well-known/openid-configuration", nil)
-	resp, err := s.deps.httpClient.Do(req)
+	d, err := env.Discover(ctx, s.deps.httpClient)
 	if err != nil {
-		return env, &authorizer.AuthorizationError{Message: "oauth2auth: discovery failed", Err: err}
+		return env, err
 	}
-	defer resp.Body.Close()
-	var m struct {
-		Token  string `json:"token_endpoint"`
-		Auth   string `json:"authorization_endpoint"`
-		Device string `json:"device_authorization_endpoint"`
-		Revoke string `json:"revocation_endpoint"`
-		JWKS   string `json:"jwks_uri"`
+	if err := d.Validate(s.insecureHTTP); err != nil {
+		return env, err
 	}
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err := json.Unmarshal(b, &m); err != nil {
-		return env, &authorizer.AuthorizationError{Message: "oauth2auth: discovery failed", Err: err}
-	}
-	env.TokenURL, env.AuthURL, env.DeviceAuthURL, env.RevocationURL, env.JWKSURL = m.Token, m.Auth, m.Device, m.Revoke, m.JWKS
-	return env, nil
+	return d, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/url"
 	"slices"
-	"strings"
 
 	"github.com/seed-d44eba79/authorizer"
 	"github.com/seed-d44eba79/authorizer/base"
@@ -13,23 +12,17 @@ import (
 
 // init applies opts and checks what can be checked before any request.
 func (s *userSession) init(info data.ClientInfo, env Environment, flow string, opts []Option) error {
-	var o options
-	for _, opt := range opts {
-		if opt != nil {
-			opt(&o)
-		}
-	}
+	o := newOptions(opts)
 	if info.ClientID == "" {
 		return &authorizer.InvalidConfigError{Setting: "oauth2auth: ClientInfo.ClientID", Problem: "is empty"}
 	}
-	if env.Issuer == "" && env.TokenURL == "" {
-		return &authorizer.InvalidConfigError{Setting: "oauth2auth: Environment", Problem: "needs an Issuer or a TokenURL"}
-	}
-	deps, err := sessionDepsFrom(&o)
-	if err != nil {
+	env = env.Clone()
+	env.Resources = slices.Concat(env.Resources, o.user.extraResources)
+	if err := env.Validate(o.insecureHTTP); err != nil {
 		return err
 	}
-	s.info, s.deps, s.u, s.flow, s.env = info, deps, o.user, flow, env
+	s.info, s.u, s.flow, s.env, s.insecureHTTP = info, o.user, flow, env, o.insecureHTTP
+	s.deps = sessionDepsFrom(&o, o.clientAuth(info))
 	s.scopes = userScopes(&env, &o)
 	s.openid = slices.Contains(s.scopes, "openid")
 	if s.openid && env.Issuer == "" {
@@ -53,20 +46,9 @@ func (s *userSession) hasScope(scope string) bool { return slices.Contains(s.sco
 // grantParams are the parameters every sign-in request carries: scope,
 // audience, resource indicators (RFC 8707) and the Environment's Params.
 func (s *userSession) grantParams() url.Values {
-	q := url.Values{}
-	for k, v := range s.env.Params {
-		q[k] = slices.Clone(v)
-	}
-	if len(s.scopes) > 0 {
-		q.Set("scope", strings.Join(s.scopes, " "))
-	}
-	if s.env.Audience != "" {
-		q.Set("audience", s.env.Audience)
-	}
-	for _, r := range s.env.Resources {
-		q.Add("resource", r)
-	}
-	return q
+	env := s.env
+	env.Scopes = s.scopes
+	return env.TokenParams()
 }
 
 // endpoints returns the environment with the endpoints this flow needs,
