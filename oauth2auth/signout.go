@@ -35,6 +35,7 @@ func (s *userSession) SignOut(ctx context.Context) error {
 		tok = s.last.Load()
 	}
 	s.last.Store(nil)
+	s.refreshRefused.Store(false) // the next sign-in is a first one
 	if err := s.cache.Delete(ctx, s.key); err != nil {
 		return &authorizer.AuthorizationError{Message: "oauth2auth: deleting the cached tokens failed", Err: err}
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/seed-d44eba79/authorizer/filecache"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 	"golang.org/x/oauth2"
 )
 
@@ -369,4 +370,62 @@ func TestExpiredUsesClock(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, a.Expired(&oauth2.Token{AccessToken: "x", Expiry: now.Add(time.Hour)}))
 	assert.True(t, a.Expired(&oauth2.Token{AccessToken: "x", Expiry: now.Add(time.Second)}))
+}
+
+func TestConcurrentRefreshSharingFileCacheRefreshesOnce(t *testing.T) {
+	f := newFakeIdP(t)
+	cache, err := filecache.New(filecache.WithDir(t.TempDir()), filecache.WithLockRetry(time.Millisecond))
+	require.NoError(t, err)
+	ctx := context.Background()
+	expired := &oauth2.Token{AccessToken: "OLD", RefreshToken: "RT-1", Expiry: time.Now().Add(-time.Minute)}
+	var wg sync.WaitGroup
+	got := make([]string, 6)
+	for i := range got {
+		// Separate authorizers, as separate processes of one tool: with
+		// rotating refresh tokens and reuse detection, two refreshes with
+		// RT-1 would end the session.
+		a := newTestDevice(t, f, new([]DevicePrompt), WithTokenCache(cache))
+		if i == 0 {
+			require.NoError(t, cache.Store(ctx, a.key, expired))
+		}
+		wg.Go(func() {
+			tok, err := a.Refresh(ctx, expired)
+			if assert.NoError(t, err) {
+				got[i] = tok.AccessToken
+			}
+		})
+	}
+	wg.Wait()
+	f.mu.Lock()
+	refreshes := 0
+	for _, r := range f.requests {
+		if r.Get("grant_type") == "refresh_token" {
+			refreshes++
+		}
+	}
+	f.mu.Unlock()
+	assert.Equal(t, 1, refreshes, "one refresh for all")
+	for _, tok := range got {
+		assert.Equal(t, "ACCESS-SECRET-1", tok)
+	}
+}
+
+func TestSignInsDoNotLeakGoroutines(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	f := newFakeIdP(t)
+	client := WithHTTPClient(&http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 5 * time.Second})
+	pages := make(chan *page, 1)
+	b := newTestBrowser(t, f, pages, f.env("openid", "offline_access"), client)
+	ctx := context.Background()
+	tok, err := b.Authorize(ctx)
+	require.NoError(t, err)
+	<-pages
+	_, err = b.Refresh(ctx, tok)
+	require.NoError(t, err)
+	require.NoError(t, b.SignOut(ctx))
+
+	d := newTestDevice(t, f, new([]DevicePrompt), client)
+	_, err = d.Authorize(ctx)
+	require.NoError(t, err)
+	f.srv.Close()
 }
