@@ -30,12 +30,17 @@ if [ ! -d node_modules ]; then
   flock -u 9
 fi
 
+url="http://127.0.0.1:$PORT/.well-known/openid-configuration"
+if curl -fsS -o /dev/null "$url" 2>/dev/null; then
+  echo "port $PORT already answers (another process): not starting a second provider there" >&2; exit 1
+fi
+
 node server.mjs >"$LOGFILE" 2>&1 &
 echo $! >"$PIDFILE"
 
-url="http://127.0.0.1:$PORT/.well-known/openid-configuration"
 for _ in $(seq 1 150); do
-  if curl -fsS -o /dev/null "$url" 2>/dev/null; then
+  # Up only if OUR process is alive and answering (not some other listener).
+  if kill -0 "$(cat "$PIDFILE")" 2>/dev/null && curl -fsS -o /dev/null "$url" 2>/dev/null; then
     echo "oidc-provider up: http://127.0.0.1:$PORT (pid $(cat "$PIDFILE"))"; exit 0
   fi
   kill -0 "$(cat "$PIDFILE")" 2>/dev/null || break
