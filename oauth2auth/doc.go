@@ -1,3 +1,65 @@
 // Package oauth2auth provides OAuth 2.0 (RFC 6749) authorizers for
-// base.Transport.
+// base.Transport: a service account with the client-credentials grant
+// (§4.4), and a signed-in user with the device flow (RFC 8628) or the
+// browser with PKCE (RFC 7636, RFC 8252).
+//
+// # Service accounts
+//
+// A machine client (a batch job, a backend service) calls an API as itself:
+//
+//	env := oauth2auth.Environment{
+//		Name:      "prod",
+//		Issuer:    "https://idp.example.com",          // the token endpoint is discovered
+//		Scopes:    []string{"reports:read"},
+//		Resources: []string{"https://api.example.com"}, // RFC 8707, optional
+//	}
+//	info := data.ClientInfo{ClientID: id, ClientSecret: secret}
+//	authz, err := oauth2auth.NewServiceAccountAuthorizer(info, env)
+//	if err != nil {
+//		return err // *authorizer.InvalidConfigError: no client id, no endpoint, plain http…
+//	}
+//	client := base.NewClient(authz) // fetches, caches and renews the token
+//	resp, err := client.Get("https://api.example.com/reports")
+//
+// Every token request is one client-credentials grant; there is no refresh
+// token, so Refresh simply asks again. The Transport renews the token in the
+// background before it expires, so requests do not wait.
+//
+// # Environments
+//
+// An Environment names an identity provider and what to ask it for. Define
+// them in code, read one from the process environment (EnvironmentFromEnv,
+// with the client from ClientInfoFromEnv), or load several named ones from
+// a JSON file (LoadEnvironments). With only an Issuer, the endpoints are
+// discovered from its OpenID Connect or RFC 8414 metadata (Discover); the
+// issuer in the metadata must match. CognitoEnvironment builds the
+// environment of an Amazon Cognito user pool domain.
+//
+// # Client authentication
+//
+// The client authenticates exactly one way, never by trial:
+// ClientSecretBasic (the default, with RFC 6749 §2.3.1 encoding of id and
+// secret), ClientSecretPost, or PrivateKeyJWT (RFC 7523, WithPrivateKeyJWT).
+//
+// # Errors
+//
+// Token-endpoint failures are typed (package authorizer): a refused client
+// is an *InvalidClientError, a refused grant an *InvalidCredentialsError,
+// anything else an *AuthorizationError carrying the RFC 6749 §5.2 error
+// code, the HTTP status and Retry-After; Temporary() tells whether a retry
+// can help. No error or log line contains a secret or a token.
+//
+// # Security defaults
+//
+// Endpoints must be https, or http to a loopback host; InsecureAllowHTTP
+// lifts that. Token endpoints are not followed through redirects, answers
+// are read up to 1 MiB, and the default HTTP client has a timeout
+// (DefaultHTTPTimeout). A token without expires_in lives for
+// data.DefaultTokenLifetime (WithDefaultLifetime), never forever.
+//
+// # Concurrency and context
+//
+// Every authorizer is safe for concurrent use. Its methods forward ctx to
+// every request they make and return an error wrapping ctx.Err() once ctx
+// is done.
 package oauth2auth
