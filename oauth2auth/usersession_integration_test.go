@@ -2,15 +2,19 @@ package oauth2auth
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"testing"
 	"time"
 
 	"github.com/seed-d44eba79/authorizer"
+	"github.com/seed-d44eba79/authorizer/base"
 	"github.com/seed-d44eba79/authorizer/data"
 	"github.com/seed-d44eba79/authorizer/filecache"
 	"github.com/seed-d44eba79/authorizer/internal/peertest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
 )
 
 const nativeClient = "sdk-native"
@@ -164,4 +168,63 @@ func TestPeerRefusedRefreshNeedsPermissionToPrompt(t *testing.T) {
 			assert.Equal(t, 1, prompts)
 		})
 	}
+}
+
+// With 5-second access tokens, the next run finds the cached token expired
+// and refreshes it with the persisted refresh token, without a prompt.
+func TestPeerNextRunRefreshesExpiredToken(t *testing.T) {
+	issuer := peertest.Env(t, "AUTHORIZER_OIDC_SHORT_ISSUER")
+	env := Environment{Issuer: issuer, Scopes: []string{"openid", "offline_access"}}
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var prompts int
+	run := func() *oauth2.Token {
+		cache, err := filecache.New(filecache.WithDir(dir))
+		require.NoError(t, err)
+		a, err := NewDeviceAuthorizer(data.ClientInfo{ClientID: nativeClient}, env, WithTokenCache(cache),
+			WithDevicePrompt(devicePrompter(t, issuer, "frank", &prompts)), withPollInterval(200*time.Millisecond))
+		require.NoError(t, err)
+		tok, err := a.Authorize(ctx)
+		require.NoError(t, err)
+		return tok
+	}
+	first := run()
+	assert.Equal(t, int64(5), first.ExpiresIn)
+	time.Sleep(time.Until(first.Expiry.Add(-data.EffectiveGap(5 * time.Second))))
+	second := run()
+	assert.Equal(t, 1, prompts, "refreshed, not prompted")
+	assert.NotEqual(t, first.AccessToken, second.AccessToken)
+	assert.NotEqual(t, first.RefreshToken, second.RefreshToken, "rotated")
+}
+
+// base.Transport keeps a user session going: it signs in once and refreshes
+// through the authorizer when the 5-second token runs out.
+func TestPeerTransportRefreshesUserSession(t *testing.T) {
+	issuer := peertest.Env(t, "AUTHORIZER_OIDC_SHORT_ISSUER")
+	var prompts int
+	a, err := NewDeviceAuthorizer(data.ClientInfo{ClientID: nativeClient},
+		Environment{Issuer: issuer, Scopes: []string{"openid", "offline_access", "email"}},
+		WithDevicePrompt(devicePrompter(t, issuer, "grace", &prompts)), withPollInterval(200*time.Millisecond))
+	require.NoError(t, err)
+	tr := base.NewTransport(a)
+	defer tr.Close()
+	client := &http.Client{Transport: tr, Timeout: 20 * time.Second}
+	var seen []string
+	for i := range 2 {
+		if i > 0 {
+			time.Sleep(4 * time.Second) // past the 5 s token's usable life
+		}
+		resp, err := client.Get(issuer + "/me")
+		require.NoError(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+		assert.Contains(t, string(body), `"sub":"grace"`)
+		tok, err := tr.Token(context.Background())
+		require.NoError(t, err)
+		seen = append(seen, tok.AccessToken)
+	}
+	assert.Equal(t, 1, prompts)
+	assert.NotEqual(t, seen[0], seen[1], "refreshed")
 }
