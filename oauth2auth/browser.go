@@ -82,7 +82,7 @@ func (a *BrowserAuthorizer) browserSignIn(ctx context.Context, env *Environment)
 // Connect providers drop offline_access (and so the refresh token)
 // without it (OIDC Core §11).
 func (a *BrowserAuthorizer) authCodeURL(env *Environment, redirectURI, state, nonce string, proof pkce) string {
-	q := a.grantParams()
+	q := a.grantParams(env)
 	q.Set("client_id", a.info.ClientID)
 	q.Set("response_type", "code")
 	q.Set("redirect_uri", redirectURI)

@@ -2,6 +2,7 @@ package oauth2auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -30,7 +31,7 @@ func OpenSystemBrowser(ctx context.Context, url string) error {
 		cmd = exec.CommandContext(ctx, "rundll32", "url.dll,FileProtocolHandler", url)
 	default:
 		if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
-			return fmt.Errorf("oauth2auth: no display to open a browser on")
+			return errors.New("oauth2auth: no display to open a browser on")
 		}
 		cmd = exec.CommandContext(ctx, "xdg-open", url)
 	}

@@ -77,7 +77,7 @@ func (a *DeviceAuthorizer) deviceSignIn(ctx context.Context, env *Environment) (
 		return nil, "", err
 	}
 	if err := a.u.devicePrompt(ctx, da.prompt); err != nil {
-		return nil, "", fmt.Errorf("oauth2auth: device prompt: %w", err)
+		return nil, "", &authorizer.AuthorizationError{Message: "oauth2auth: the device prompt failed", Err: err}
 	}
 	tok, err := a.poll(ctx, env, da)
 	return tok, "", err
@@ -85,7 +85,7 @@ func (a *DeviceAuthorizer) deviceSignIn(ctx context.Context, env *Environment) (
 
 // requestDeviceCode makes the device authorization request (RFC 8628 §3.1).
 func (a *DeviceAuthorizer) requestDeviceCode(ctx context.Context, env *Environment) (*deviceAuth, error) {
-	form := a.grantParams()
+	form := a.grantParams(env)
 	sent := a.deps.now()
 	status, header, body, err := a.postForm(ctx, env.DeviceAuthURL, form)
 	if err != nil {

@@ -39,7 +39,9 @@ type signInFunc func(ctx context.Context, env *Environment) (tok *oauth2.Token, 
 
 // userSession is what the device and browser authorizers share: the
 // endpoints, the token cache and its lock, refresh with rotation, ID token
-// checks and sign-out. It is safe for concurrent use.
+// checks and sign-out. It is safe for concurrent use: the fields above
+// envMu are set by init and read-only afterwards; a sign-in, a refresh and
+// a sign-out each run alone (turn, and the cache's lock across processes).
 type userSession struct {
 	info   data.ClientInfo
 	deps   sessionDeps
@@ -56,6 +58,7 @@ type userSession struct {
 	envOK bool        // env has been resolved
 	idv   atomic.Pointer[idTokenVerifier]
 
+	turn  chan struct{} // capacity 1: held across a sign-in or refresh in this process
 	cache base.TokenCache
 	key   string
 

@@ -429,3 +429,48 @@ func TestSignInsDoNotLeakGoroutines(t *testing.T) {
 	require.NoError(t, err)
 	f.srv.Close()
 }
+
+func TestConcurrentAuthorizeSignsInOnce(t *testing.T) {
+	f := newFakeIdP(t)
+	f.pending = 2
+	var (
+		mu      sync.Mutex
+		prompts int
+		wg      sync.WaitGroup
+	)
+	a, err := NewDeviceAuthorizer(data.ClientInfo{ClientID: "cli"}, f.env(), // in-memory cache
+		WithDevicePrompt(func(context.Context, DevicePrompt) error { mu.Lock(); prompts++; mu.Unlock(); return nil }),
+		withPollInterval(5*time.Millisecond))
+	require.NoError(t, err)
+	for range 20 {
+		wg.Go(func() {
+			tok, err := a.Authorize(context.Background())
+			if assert.NoError(t, err) {
+				assert.Equal(t, "ACCESS-SECRET-1", tok.AccessToken)
+			}
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, 1, prompts)
+}
+
+func TestWaitingForAnotherSignInHonoursContext(t *testing.T) {
+	f := newFakeIdP(t)
+	entered := make(chan struct{})
+	release := make(chan struct{})
+	a, err := NewDeviceAuthorizer(data.ClientInfo{ClientID: "cli"}, f.env(),
+		WithDevicePrompt(func(context.Context, DevicePrompt) error { close(entered); <-release; return nil }),
+		withPollInterval(5*time.Millisecond))
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { _, err := a.Authorize(context.Background()); done <- err }()
+	<-entered
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = a.Authorize(ctx)
+	require.ErrorIs(t, err, context.Canceled)
+	var ae *authorizer.AuthorizationError
+	require.ErrorAs(t, err, &ae)
+	close(release)
+	require.NoError(t, <-done)
+}

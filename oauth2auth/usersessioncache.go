@@ -2,10 +2,10 @@ package oauth2auth
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"slices"
 
+	"github.com/seed-d44eba79/authorizer"
 	"github.com/seed-d44eba79/authorizer/base"
 	"github.com/seed-d44eba79/authorizer/filecache"
 	"golang.org/x/oauth2"
@@ -33,20 +33,30 @@ func (s *userSession) store(ctx context.Context, tok *oauth2.Token) (*oauth2.Tok
 	return tok, nil
 }
 
-// lock takes the cache's lock when it has one; unlock is never nil.
+// lock makes the caller the only one in this process (turn) and, when the
+// cache is a base.CacheLocker, across processes, until unlock. It honours
+// ctx while waiting. unlock is never nil when err is nil.
 func (s *userSession) lock(ctx context.Context) (unlock func(), err error) {
+	select {
+	case s.turn <- struct{}{}:
+	case <-ctx.Done():
+		return nil, wireError(ctx, "waiting for another sign-in in this process", ctx.Err())
+	}
+	leave := func() { <-s.turn }
 	l, ok := s.cache.(base.CacheLocker)
 	if !ok {
-		return func() {}, nil
+		return leave, nil
 	}
 	release, err := l.Lock(ctx, s.key)
 	if err != nil {
-		return nil, fmt.Errorf("oauth2auth: waiting for the token cache lock: %w", err)
+		leave()
+		return nil, &authorizer.AuthorizationError{Message: "oauth2auth: waiting for the token cache lock failed", Err: err}
 	}
 	return func() {
 		if err := release(); err != nil {
 			s.deps.logger.Warn("oauth2auth: releasing the token cache lock failed", slog.Any("error", err))
 		}
+		leave()
 	}, nil
 }
 

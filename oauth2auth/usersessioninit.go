@@ -29,6 +29,7 @@ func (s *userSession) init(info data.ClientInfo, env Environment, flow string, o
 		return &authorizer.InvalidConfigError{Setting: "oauth2auth: Environment.Issuer",
 			Problem: "is needed to verify ID tokens when the openid scope is requested"}
 	}
+	s.turn = make(chan struct{}, 1)
 	s.cache = s.u.cache
 	if s.cache == nil {
 		s.cache = base.NewMemoryCache()
@@ -45,10 +46,10 @@ func (s *userSession) hasScope(scope string) bool { return slices.Contains(s.sco
 
 // grantParams are the parameters every sign-in request carries: scope,
 // audience, resource indicators (RFC 8707) and the Environment's Params.
-func (s *userSession) grantParams() url.Values {
-	env := s.env
-	env.Scopes = s.scopes
-	return env.TokenParams()
+func (s *userSession) grantParams(env *Environment) url.Values {
+	e := *env
+	e.Scopes = s.scopes
+	return e.TokenParams()
 }
 
 // endpoints returns the environment with the endpoints this flow needs,
