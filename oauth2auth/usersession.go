@@ -19,6 +19,12 @@ import (
 // UserAuthorizer is what the user sign-in authorizers (*DeviceAuthorizer,
 // *BrowserAuthorizer) offer besides base.Authorizer: an explicit sign-in (a
 // tool's "login" command) and sign-out. Both are safe for concurrent use.
+//
+// With base.Transport: call Authorize (or SignIn) with the command's own
+// context before the first request, so that the user's part of a sign-in
+// is not cut short by the Transport's fetch timeout (30 s by default); give
+// the Transport base.WithFetchTimeout(DefaultSignInTimeout) when it may
+// have to sign the user in again itself (WithInteractiveReauth).
 type UserAuthorizer interface {
 	base.Authorizer
 	base.ClientInfoer

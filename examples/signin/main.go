@@ -135,12 +135,17 @@ func callAPI(ctx context.Context, a oauth2auth.UserAuthorizer, c config, out io.
 	if api == "" {
 		api = strings.TrimSuffix(c.issuer, "/") + "/me"
 	}
-	tr := base.NewTransport(a)
-	defer tr.Close()
-	tok, err := tr.Token(ctx)
+	// Sign in (or load the cached session) under this command's context
+	// first: the Transport bounds each token fetch with its fetch timeout
+	// (30 s by default), too short for a person. The longer fetch timeout
+	// covers a sign-in the Transport starts itself when the session ends
+	// mid-run (-reauth).
+	tok, err := a.Authorize(ctx)
 	if err != nil {
 		return err
 	}
+	tr := base.NewTransport(a, base.WithFetchTimeout(oauth2auth.DefaultSignInTimeout))
+	defer tr.Close()
 	fmt.Fprintf(out, "access token %s (expires %s), refresh token %s\n", data.Fingerprint(tok.AccessToken),
 		tok.Expiry.Format(time.TimeOnly), orNone(data.Fingerprint(tok.RefreshToken)))
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, api, nil)
