@@ -116,16 +116,17 @@ func New(opts ...Option) (*Cache, error) {
 		cfg.dir = filepath.Join(base, DefaultDirName)
 	}
 	if err := os.MkdirAll(cfg.dir, 0o700); err != nil {
-		return nil, fmt.Errorf("filecache: creating directory: %w", err)
+		return nil, &authorizer.InvalidConfigError{Setting: "filecache: directory " + cfg.dir,
+			Problem: "cannot be created: " + err.Error()}
 	}
 	c := &Cache{dir: cfg.dir, logger: cfg.logger, lockRetry: cfg.lockRetry}
 	if cfg.key != nil {
 		block, err := aes.NewCipher(cfg.key)
 		if err != nil {
-			return nil, fmt.Errorf("filecache: %w", err)
+			return nil, &authorizer.InvalidConfigError{Setting: "filecache: WithEncryptionKey", Problem: err.Error()}
 		}
 		if c.aead, err = cipher.NewGCM(block); err != nil {
-			return nil, fmt.Errorf("filecache: %w", err)
+			return nil, &authorizer.InvalidConfigError{Setting: "filecache: WithEncryptionKey", Problem: err.Error()}
 		}
 	}
 	c.warnIfShared()
@@ -190,10 +191,10 @@ func (c *Cache) Store(_ context.Context, key string, tok *oauth2.Token) error {
 	}
 	b, err := encode(newRecord(key, tok), c.aead)
 	if err != nil {
-		return fmt.Errorf("filecache: encoding token: %w", err)
+		return ioError("encoding the token failed", err)
 	}
 	if err := writeAtomic(c.path(key), b); err != nil {
-		return fmt.Errorf("filecache: %w", err)
+		return ioError("writing the token file failed", err)
 	}
 	return nil
 }
@@ -201,7 +202,14 @@ func (c *Cache) Store(_ context.Context, key string, tok *oauth2.Token) error {
 // Delete implements base.TokenCache.
 func (c *Cache) Delete(_ context.Context, key string) error {
 	if err := os.Remove(c.path(key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("filecache: %w", err)
+		return ioError("deleting the token file failed", err)
 	}
 	return nil
+}
+
+// ioError reports a failure to use the cache's files. It is an
+// *authorizer.AuthorizationError whose Err is the cause (e.g. an
+// *fs.PathError, or ctx's error while waiting for a lock).
+func ioError(msg string, err error) error {
+	return &authorizer.AuthorizationError{Message: "filecache: " + msg, Err: err}
 }

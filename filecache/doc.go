@@ -15,7 +15,17 @@
 // Cache implements base.CacheLocker with an advisory file lock (flock) on
 // "<file>.lock". An authorizer holds it across an interactive sign-in and
 // re-reads the cache once it has it, so two runs of the same tool started at
-// once cause one sign-in, not two.
+// once cause one sign-in, not two (and, with rotating refresh tokens, one
+// refresh: two refreshes with the same refresh token would end the session
+// at providers that detect reuse). Lock files stay in the directory:
+// removing one could let two processes lock different files.
+//
+// # Errors
+//
+// New returns an *authorizer.InvalidConfigError for a bad option or a
+// directory it cannot create. Store, Delete and Lock return an
+// *authorizer.AuthorizationError wrapping the cause (a file system error,
+// or ctx's error while waiting for the lock).
 //
 // # Encryption at rest
 //

@@ -2,7 +2,6 @@ package filecache
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/gofrs/flock"
 )
@@ -18,17 +17,17 @@ func (c *Cache) Lock(ctx context.Context, key string) (unlock func() error, err 
 	if err != nil {
 		_ = fl.Close()
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("filecache: waiting for the cache lock: %w", ctx.Err())
+			return nil, ioError("waiting for the cache lock ended", ctx.Err())
 		}
-		return nil, fmt.Errorf("filecache: locking: %w", err)
+		return nil, ioError("locking failed", err)
 	}
 	if !ok {
 		_ = fl.Close()
-		return nil, fmt.Errorf("filecache: lock not acquired: %w", context.Cause(ctx))
+		return nil, ioError("the cache lock was not acquired", context.Cause(ctx))
 	}
 	return func() error {
 		if err := fl.Unlock(); err != nil {
-			return fmt.Errorf("filecache: unlocking: %w", err)
+			return ioError("unlocking failed", err)
 		}
 		return nil
 	}, nil
