@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seed-d44eba79/authorizer"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
@@ -171,6 +172,8 @@ func TestAtomicWriteFailureLeavesNoTemp(t *testing.T) {
 	t.Cleanup(func() { rename = os.Rename })
 	err := c.Store(context.Background(), Key("i", "c", nil), testToken())
 	require.ErrorIs(t, err, os.ErrPermission)
+	var ae *authorizer.AuthorizationError
+	require.ErrorAs(t, err, &ae)
 	assert.True(t, strings.HasPrefix(err.Error(), "filecache: "), err.Error())
 	entries, err := os.ReadDir(c.Dir())
 	require.NoError(t, err)
@@ -275,6 +278,14 @@ func TestInvalidOptions(t *testing.T) {
 			assert.True(t, strings.HasPrefix(err.Error(), "filecache: "), err.Error())
 		})
 	}
+}
+
+func TestDirThatCannotBeCreated(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	require.NoError(t, os.WriteFile(file, nil, 0o600))
+	_, err := New(WithDir(filepath.Join(file, "sub")))
+	var ce *authorizer.InvalidConfigError
+	require.ErrorAs(t, err, &ce)
 }
 
 func TestKey(t *testing.T) {
