@@ -5,7 +5,8 @@ import "time"
 // params sizes the scenarios. full is the documented run (~3-4 minutes on
 // 2 cores); quick keeps every scenario's shape with shorter durations (<60 s).
 type params struct {
-	benchtime time.Duration // per hot-path benchmark
+	benchtime  time.Duration // per hot-path benchmark
+	benchCount int           // runs of each benchmark; the median is reported
 
 	refreshWorkers  int           // goroutines across the expiry
 	refreshInterval time.Duration // between one goroutine's requests
@@ -29,6 +30,7 @@ type params struct {
 
 var fullParams = params{
 	benchtime:       time.Second,
+	benchCount:      3,
 	refreshWorkers:  1000,
 	refreshInterval: 200 * time.Millisecond,
 	refreshLifetime: 8 * time.Second,
@@ -47,6 +49,7 @@ var fullParams = params{
 
 var quickParams = params{
 	benchtime:       100 * time.Millisecond,
+	benchCount:      1,
 	refreshWorkers:  1000,
 	refreshInterval: 250 * time.Millisecond,
 	refreshLifetime: 4 * time.Second,
