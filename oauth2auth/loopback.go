@@ -69,6 +69,11 @@ func startLoopback(state, issuer string, landing *template.Template, logger *slo
 
 // handle checks one authorization response (RFC 6749 §4.1.2, RFC 9207).
 func (s *loopbackServer) handle(w http.ResponseWriter, r *http.Request) {
+	if "http://"+r.Host+callbackPath != s.redirectURI {
+		// Not addressed as 127.0.0.1:<port>, e.g. a DNS-rebinding page.
+		s.render(w, http.StatusBadRequest, Landing{Error: "This sign-in response was not expected (wrong host)."})
+		return
+	}
 	q := r.URL.Query()
 	if !equalSecret(q.Get("state"), s.state) {
 		s.logger.Warn("oauth2auth: ignored a sign-in callback with a wrong state")

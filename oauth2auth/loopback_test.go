@@ -52,6 +52,25 @@ func TestLoopbackAcceptsMatchingState(t *testing.T) {
 	s.close()
 }
 
+func TestLoopbackRefusesOtherHosts(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	s, err := startLoopback("st", "", defaultLanding, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	defer s.close()
+	req, err := http.NewRequest(http.MethodGet, callback(s, url.Values{"state": {"st"}, "code": {"c"}}), nil)
+	require.NoError(t, err)
+	req.Host = "evil.example:80"
+	resp, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	select {
+	case <-s.result:
+		t.Fatal("a callback for another host was accepted")
+	default:
+	}
+}
+
 func TestLoopbackRefusals(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
