@@ -124,6 +124,10 @@ func parseEnvironments(path string, b []byte) (map[string]Environment, error) {
 		return nil, &authorizer.InvalidConfigError{Setting: "oauth2auth: environments file " + path, Problem: "is not valid: " + err.Error()}
 	}
 	for name, e := range envs {
+		if strings.TrimSpace(name) == "" {
+			return nil, &authorizer.InvalidConfigError{Setting: "oauth2auth: environments file " + path,
+				Problem: "has an environment with an empty name"}
+		}
 		if e.Name == "" {
 			e.Name = name
 		}
