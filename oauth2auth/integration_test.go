@@ -7,6 +7,8 @@ package oauth2auth_test
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
 	"fmt"
 	"math"
 	"net/http"
@@ -115,6 +117,35 @@ func TestIntegrationPeerRejectsRawBasic(t *testing.T) {
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+}
+
+// peerJWTKey is the private key of the peer's private_key_jwt client
+// sdk-cc-jwt, derived from the seed its server.mjs documents (a test key).
+func peerJWTKey() ed25519.PrivateKey {
+	seed := sha256.Sum256([]byte("authorizer sdk-cc-jwt test key; not a secret"))
+	return ed25519.NewKeyFromSeed(seed[:])
+}
+
+func TestIntegrationPrivateKeyJWT(t *testing.T) {
+	issuer := peertest.Env(t, "AUTHORIZER_OIDC_ISSUER")
+	info := data.ClientInfo{ClientID: "sdk-cc-jwt"}
+	a, err := oauth2auth.NewServiceAccountAuthorizer(info, apiEnv(issuer), oauth2auth.WithPrivateKeyJWT(peerJWTKey(), "sdk-cc-jwt-1"))
+	require.NoError(t, err)
+	for range 2 { // a fresh assertion (jti) per request: the peer refuses a replay
+		tok, err := a.Authorize(context.Background())
+		require.NoError(t, err)
+		idt, err := apiVerifier(t, issuer).Verify(context.Background(), tok.AccessToken)
+		require.NoError(t, err)
+		assert.Equal(t, "sdk-cc-jwt", idt.Subject)
+	}
+
+	_, other, err := ed25519.GenerateKey(nil)
+	require.NoError(t, err)
+	b, err := oauth2auth.NewServiceAccountAuthorizer(info, apiEnv(issuer), oauth2auth.WithPrivateKeyJWT(other, "sdk-cc-jwt-1"))
+	require.NoError(t, err)
+	_, err = b.Authorize(context.Background())
+	var e *authorizer.InvalidClientError
+	require.ErrorAs(t, err, &e, "an assertion signed with another key")
 }
 
 func TestIntegrationOpaqueTokenWithoutResource(t *testing.T) {

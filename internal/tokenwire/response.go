@@ -34,6 +34,10 @@ const maxFieldLen = 256
 // defaultLifetime is the lifetime of a token without expires_in (zero means
 // data.DefaultTokenLifetime). It is pure and never panics.
 func ParseResponse(status int, header http.Header, body []byte, now time.Time, defaultLifetime time.Duration) (*oauth2.Token, error) {
+	if status >= 300 && status < 400 {
+		return nil, &authorizer.AuthorizationError{StatusCode: status,
+			Message: prefix + "token endpoint answered with a redirect, which is not followed (credentials must not move to another URL)"}
+	}
 	fields, kind := decode(header, body)
 	ok := status >= 200 && status < 300
 	if kind != "" {

@@ -119,7 +119,8 @@ func TestParseResponseErrors(t *testing.T) {
 		{name: "200 with error and token", status: 200, body: `{"error":"server_error","access_token":"at"}`, want: wantAuthz, code: "server_error"},
 		{name: "200 without access_token", status: 200, body: `{"token_type":"Bearer","expires_in":60}`, want: wantAuthz, msg: "without an access_token"},
 		{name: "200 access_token not a string", status: 200, body: `{"access_token":42}`, want: wantAuthz, msg: "without an access_token"},
-		{name: "redirect", status: 302, header: http.Header{"Location": {"https://elsewhere/"}}, body: ``, want: wantAuthz, msg: "empty body"},
+		{name: "redirect", status: 302, header: http.Header{"Location": {"https://elsewhere/"}}, body: ``, want: wantAuthz, msg: "redirect, which is not followed"},
+		{name: "400 empty", status: 400, body: ``, want: wantAuthz, msg: "empty body"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -40,6 +40,18 @@ const configuration = {
     // endpoint answers 400 invalid_request "requested grant type is not
     // allowed for this client", for the "grant the client may not use" test.
     { ...confidential('sdk-cc-limited', 'client_secret_basic'), grant_types: [DEVICE_GRANT] },
+    // private_key_jwt (RFC 7523): the public half of an Ed25519 test key whose
+    // seed is SHA-256("authorizer sdk-cc-jwt test key; not a secret"); the
+    // integration test derives the private key from the same seed.
+    {
+      client_id: 'sdk-cc-jwt',
+      token_endpoint_auth_method: 'private_key_jwt',
+      token_endpoint_auth_signing_alg: 'EdDSA',
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+      jwks: { keys: [{ kty: 'OKP', crv: 'Ed25519', x: '7LPt-xvCjbIA6CM9Pvqgqc4g0M2XkKYP7Ro0qK0uBYM', kid: 'sdk-cc-jwt-1', use: 'sig' }] },
+    },
     {
       // public native client: auth code + PKCE (S256) with loopback redirect on
       // any port (RFC 8252 7.3), device flow, refresh tokens.
