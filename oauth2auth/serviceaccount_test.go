@@ -17,10 +17,12 @@ import (
 	"time"
 
 	"github.com/seed-d44eba79/authorizer"
+	"github.com/seed-d44eba79/authorizer/base"
 	"github.com/seed-d44eba79/authorizer/data"
 	"github.com/seed-d44eba79/authorizer/oauth2auth"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 )
 
 const (
@@ -322,4 +324,47 @@ func testKey(t *testing.T) *ecdsa.PrivateKey {
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
 	return k
+}
+
+// TestServiceAccountThroughTransport: many concurrent first requests
+// through base.NewTransport share one client-credentials grant, and
+// closing the Transport leaves no goroutine behind.
+func TestServiceAccountThroughTransport(t *testing.T) {
+	opt := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, opt) }) // runs last, after the servers close
+	ep := newSAEndpoint(t)
+	slow := ep.Config.Handler
+	ep.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(100 * time.Millisecond) // all callers arrive while the grant is in flight
+		slow.ServeHTTP(w, r)
+	})
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+saToken || r.Header.Get("X-Api-Key") != "api-key-value" {
+			w.WriteHeader(http.StatusUnauthorized)
+		}
+	}))
+	defer api.Close()
+	info := saInfo
+	info.APIKey = "api-key-value"
+	a, err := oauth2auth.NewServiceAccountAuthorizer(info, ep.env())
+	require.NoError(t, err)
+	transport := base.NewTransport(a)
+	client := &http.Client{Transport: transport}
+	const n = 50
+	var wg sync.WaitGroup
+	var failed atomic.Int32
+	for range n {
+		wg.Go(func() {
+			resp, err := client.Get(api.URL)
+			if err != nil || resp.StatusCode != http.StatusOK {
+				failed.Add(1)
+				return
+			}
+			resp.Body.Close()
+		})
+	}
+	wg.Wait()
+	require.NoError(t, transport.Close())
+	assert.Zero(t, failed.Load(), "failed requests")
+	assert.EqualValues(t, 1, ep.requests.Load(), "token requests")
 }
