@@ -101,10 +101,22 @@ func writeMarkdown(w io.Writer, rows []row, mode string, elapsed time.Duration) 
 	fmt.Fprint(w, notes)
 }
 
-// machine describes where the run happened.
+// machine describes where the run happened, with the load average when
+// the run started (other work on a small machine moves the figures).
 func machine() string {
-	return fmt.Sprintf("%s/%s, %s, %d cores, %s, %s", runtime.GOOS, runtime.GOARCH, cpuModel(),
-		runtime.NumCPU(), runtime.Version(), time.Now().UTC().Format("2006-01-02 15:04 UTC"))
+	return fmt.Sprintf("%s/%s, %s, %d cores, %s, %s, load average at start %s", runtime.GOOS, runtime.GOARCH, cpuModel(),
+		runtime.NumCPU(), runtime.Version(), time.Now().UTC().Format("2006-01-02 15:04 UTC"), startLoad)
+}
+
+// startLoad is the 1-minute load average when the process started.
+var startLoad = loadAverage()
+
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
+		return f[0]
+	}
+	return "unknown"
 }
 
 // cpuModel reads the CPU model from /proc/cpuinfo, or "unknown CPU".

@@ -27,20 +27,34 @@ func runHotPath(p params) (map[string]hotResult, error) {
 		return nil, err
 	}
 	defer idp.close()
-	out := map[string]hotResult{}
+	rts := map[string]http.RoundTripper{}
 	for _, name := range libNames {
 		c, err := newClient(name, env{tokenURL: idp.url(), next: noopRT{}, lifetime: time.Hour})
 		if err != nil {
 			return nil, err
 		}
+		defer c.close()
 		if _, err := c.rt.RoundTrip(benchRequest()); err != nil { // fetch and cache the token
-			c.close()
 			return nil, fmt.Errorf("%s: warm-up: %w", name, err)
 		}
-		seq := benchmark(p, func(b *testing.B) { benchSeq(b, c.rt) })
-		par := benchmark(p, func(b *testing.B) { benchPar(b, c.rt) })
-		c.close()
-		out[name] = hotResult{seqNs: nsPerOp(seq), parNs: nsPerOp(par), seqAllocs: seq.AllocsPerOp(), parAllocs: par.AllocsPerOp()}
+		rts[name] = c.rt
+	}
+	// Rounds interleave the libraries, so that a burst of load from
+	// elsewhere on the machine touches all three alike; the median round
+	// of each is kept.
+	seq, par := map[string][]testing.BenchmarkResult{}, map[string][]testing.BenchmarkResult{}
+	setBenchtime(p.benchtime)
+	for range max(p.benchCount, 1) {
+		for _, name := range libNames {
+			rt := rts[name]
+			seq[name] = append(seq[name], testing.Benchmark(func(b *testing.B) { benchSeq(b, rt) }))
+			par[name] = append(par[name], testing.Benchmark(func(b *testing.B) { benchPar(b, rt) }))
+		}
+	}
+	out := map[string]hotResult{}
+	for _, name := range libNames {
+		s, q := median(seq[name]), median(par[name])
+		out[name] = hotResult{seqNs: nsPerOp(s), parNs: nsPerOp(q), seqAllocs: s.AllocsPerOp(), parAllocs: q.AllocsPerOp()}
 	}
 	return out, nil
 }
@@ -74,16 +88,9 @@ func benchPar(b *testing.B, rt http.RoundTripper) {
 	})
 }
 
-// benchmark runs f p.benchCount times with p.benchtime (through the
-// testing package's own benchtime flag, registered by testing.Init in main
-// or by go test) and returns the run with the median ns/op: on a small
-// shared machine one run can be twice another.
-func benchmark(p params, f func(b *testing.B)) testing.BenchmarkResult {
-	setBenchtime(p.benchtime)
-	runs := make([]testing.BenchmarkResult, max(p.benchCount, 1))
-	for i := range runs {
-		runs[i] = testing.Benchmark(f)
-	}
+// median returns the run with the median ns/op.
+func median(runs []testing.BenchmarkResult) testing.BenchmarkResult {
+	runs = slices.Clone(runs)
 	slices.SortFunc(runs, func(a, b testing.BenchmarkResult) int { return cmp.Compare(nsPerOp(a), nsPerOp(b)) })
 	return runs[len(runs)/2]
 }
