@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"html/template"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -90,7 +91,7 @@ func TestBrowserSignInWithChromium(t *testing.T) {
 		return nil
 	}
 
-	cache, err := filecache.New(filecache.WithDir(t.TempDir()))
+	cache, err := filecache.New(filecache.WithDir(filepath.Join(t.TempDir(), "cache")))
 	require.NoError(t, err)
 	a, err := oauth2auth.NewBrowserAuthorizer(data.ClientInfo{ClientID: "sdk-native"},
 		oauth2auth.Environment{Issuer: issuer, Scopes: []string{"openid", "offline_access", "email"}},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -82,7 +83,7 @@ func TestPeerBrowserFlow(t *testing.T) {
 
 func TestPeerRotatedRefreshTokenPersisted(t *testing.T) {
 	env := peerEnv(t, "openid", "offline_access")
-	dir := t.TempDir()
+	dir := filepath.Join(t.TempDir(), "cache")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	newRun := func(prompts *int) (*DeviceAuthorizer, *filecache.Cache) {
@@ -175,7 +176,7 @@ func TestPeerRefusedRefreshNeedsPermissionToPrompt(t *testing.T) {
 func TestPeerNextRunRefreshesExpiredToken(t *testing.T) {
 	issuer := peertest.Env(t, "AUTHORIZER_OIDC_SHORT_ISSUER")
 	env := Environment{Issuer: issuer, Scopes: []string{"openid", "offline_access"}}
-	dir := t.TempDir()
+	dir := filepath.Join(t.TempDir(), "cache")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var prompts int

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -167,7 +168,7 @@ func TestNoRefreshTokenNeedsPermissionToPrompt(t *testing.T) {
 func TestFileCacheSharedByGoroutinesSignsInOnce(t *testing.T) {
 	f := newFakeIdP(t)
 	f.pending = 2
-	cache, err := filecache.New(filecache.WithDir(t.TempDir()), filecache.WithLockRetry(time.Millisecond))
+	cache, err := filecache.New(filecache.WithDir(filepath.Join(t.TempDir(), "cache")), filecache.WithLockRetry(time.Millisecond))
 	require.NoError(t, err)
 	var (
 		mu      sync.Mutex
@@ -374,7 +375,7 @@ func TestExpiredUsesClock(t *testing.T) {
 
 func TestConcurrentRefreshSharingFileCacheRefreshesOnce(t *testing.T) {
 	f := newFakeIdP(t)
-	cache, err := filecache.New(filecache.WithDir(t.TempDir()), filecache.WithLockRetry(time.Millisecond))
+	cache, err := filecache.New(filecache.WithDir(filepath.Join(t.TempDir(), "cache")), filecache.WithLockRetry(time.Millisecond))
 	require.NoError(t, err)
 	ctx := context.Background()
 	expired := &oauth2.Token{AccessToken: "OLD", RefreshToken: "RT-1", Expiry: time.Now().Add(-time.Minute)}

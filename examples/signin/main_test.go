@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -73,7 +74,7 @@ func TestSignInCachedSignOut(t *testing.T) {
 		return approve(ctx, issuer, p.UserCode)
 	})
 	c := config{flow: "device", issuer: issuer, clientID: "sdk-native", scopes: "openid offline_access email",
-		cacheDir: t.TempDir(), extra: []oauth2auth.Option{prompt}}
+		cacheDir: filepath.Join(t.TempDir(), "cache"), extra: []oauth2auth.Option{prompt}}
 
 	var out bytes.Buffer
 	if err := run(ctx, c, &out); err != nil {
