@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/seed-d44eba79/authorizer"
 	"github.com/seed-d44eba79/authorizer/data"
 	"github.com/seed-d44eba79/authorizer/filecache"
 	"github.com/seed-d44eba79/authorizer/internal/peertest"
@@ -62,21 +63,27 @@ func signIn(ctx context.Context, authURL, login string) (string, error) {
 	return chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#result`)))
 }
 
-func TestBrowserSignInWithChromium(t *testing.T) {
-	issuer := peertest.Env(t, "AUTHORIZER_OIDC_ISSUER")
+// startChromium starts a headless Chromium for the test and returns a
+// chromedp context for its steps, bounded to 45 s. The browser lives as
+// long as the first Run's context (chromedp's rule), so that one has no
+// timeout; it is closed when the test ends.
+func startChromium(t *testing.T) context.Context {
 	chromium := peertest.Env(t, "AUTHORIZER_CHROMIUM")
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-
-	// The browser lives as long as the first Run's context (chromedp's
-	// rule), so that one has no timeout; the steps run under ctx's.
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), chromiumOptions(chromium, t.TempDir())...)
-	defer cancelAlloc()
+	t.Cleanup(cancelAlloc)
 	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
-	defer cancelBrowser()
+	t.Cleanup(cancelBrowser)
 	require.NoError(t, chromedp.Do(browserCtx), "start chromium")
 	stepsCtx, cancelSteps := context.WithTimeout(browserCtx, 45*time.Second)
-	defer cancelSteps()
+	t.Cleanup(cancelSteps)
+	return stepsCtx
+}
+
+func TestBrowserSignInWithChromium(t *testing.T) {
+	issuer := peertest.Env(t, "AUTHORIZER_OIDC_ISSUER")
+	stepsCtx := startChromium(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
 
 	// The opener drives the browser in the background, as a real browser
 	// runs beside the tool; the landing page's text comes back on shown.
@@ -119,4 +126,42 @@ func TestBrowserSignInWithChromium(t *testing.T) {
 	cached, err := again.Authorize(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, tok.AccessToken, cached.AccessToken)
+}
+
+// The user cancels at the login page: the provider redirects with
+// access_denied, the landing page says so, and Authorize returns the typed
+// error.
+func TestBrowserSignInCancelledWithChromium(t *testing.T) {
+	issuer := peertest.Env(t, "AUTHORIZER_OIDC_ISSUER")
+	stepsCtx := startChromium(t)
+	shown := make(chan string, 1)
+	opener := func(_ context.Context, authURL string) error {
+		go func() {
+			err := chromedp.Do(stepsCtx,
+				chromedp.Navigate(authURL),
+				chromedp.WaitVisible(chromedp.CSS(`input[name=login]`)),
+				chromedp.Click(chromedp.CSS(`a[href$="/abort"]`)),
+				chromedp.WaitVisible(chromedp.CSS(`#result`)),
+			)
+			text := ""
+			if err == nil {
+				text, err = chromedp.Run(stepsCtx, chromedp.Text(chromedp.CSS(`#result`)))
+			}
+			if err != nil {
+				text = "browser error: " + err.Error()
+			}
+			shown <- text
+		}()
+		return nil
+	}
+	a, err := oauth2auth.NewBrowserAuthorizer(data.ClientInfo{ClientID: "sdk-native"},
+		oauth2auth.Environment{Issuer: issuer, Scopes: []string{"openid"}},
+		oauth2auth.WithBrowserOpener(opener), oauth2auth.WithLandingPage(landing),
+		oauth2auth.WithSignInTimeout(45*time.Second))
+	require.NoError(t, err)
+	_, err = a.Authorize(context.Background())
+	var ae *authorizer.AuthorizationError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, "access_denied", ae.Code)
+	assert.Contains(t, <-shown, "failed: ")
 }
