@@ -39,8 +39,14 @@ hour-long tokens all three are at their defaults).
    it, without the API's own latency. The same load through a plain
    ` + "`http.Client`" + ` with no token handling gives the floor shown in the measure's
    name: waits at or below it are the scheduler and the garbage collector on this
-   machine, not the library. Token requests are counted by a RoundTripper under
-   each library's token client (so refused connections count too).
+   machine, not the library; the garbage collector is paused during the load
+   (its assists otherwise add milliseconds at random to every client alike).
+   Token requests are counted by a RoundTripper under each library's token
+   client (so refused connections count too); requests starting within the
+   endpoint's latency + 100 ms of each other belong to one refresh. With
+   8 s tokens this SDK may begin its second refresh (at about 0.9 of the
+   lifetime plus the latency) inside the window: that is a refresh of the
+   next token, not a duplicate.
 3. a: a token that outlives the outage by 2 s is cached; the outage starts 2 s
    later (3 s in -quick), and the load runs past the token's expiry until the
    library's first success after it (or the cap). "While the token was valid"

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -87,11 +88,13 @@ func (c *countRT) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-// attempts returns a copy of the log.
+// attempts returns a copy of the log, by start time.
 func (c *countRT) attempts() []attempt {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]attempt(nil), c.log...)
+	out := append([]attempt(nil), c.log...)
+	c.mu.Unlock()
+	slices.SortFunc(out, func(a, b attempt) int { return a.at.Compare(b.at) })
+	return out
 }
 
 // between counts the attempts started in [from, to).
