@@ -25,6 +25,45 @@
 // token, so Refresh simply asks again. The Transport renews the token in the
 // background before it expires, so requests do not wait.
 //
+// # Users of command-line tools
+//
+// A person signs in once and stays signed in across runs: with the device
+// flow (RFC 8628: the tool shows a code, the user confirms it in any
+// browser) or in the system browser (authorization code with PKCE, RFC 7636,
+// through a one-shot loopback redirect on 127.0.0.1, RFC 8252):
+//
+//	cache, err := filecache.New() // 0600 files, atomic, locked; WithEncryptionKey for AES-GCM
+//	if err != nil {
+//		return err
+//	}
+//	env := oauth2auth.Environment{Issuer: "https://idp.example.com", Scopes: []string{"openid", "offline_access"}}
+//	authz, err := oauth2auth.NewBrowserAuthorizer(data.ClientInfo{ClientID: "my-cli"}, env,
+//		oauth2auth.WithTokenCache(cache))          // or NewDeviceAuthorizer
+//	if err != nil {
+//		return err
+//	}
+//	if _, err := authz.Authorize(ctx); err != nil { // cached token, refresh, or sign-in
+//		return err
+//	}
+//	client := base.NewClient(authz)
+//
+// Authorize uses the cached token when it is valid, refreshes it when it
+// has expired (keeping a rotated refresh token), and signs the user in only
+// when neither works. Processes sharing the file cache hold its lock across
+// a sign-in and re-read the cache after taking it: two runs started at once
+// cause one sign-in. A refused refresh token ends in a typed
+// *authorizer.InvalidCredentialsError unless WithInteractiveReauth(true)
+// allows a new interactive sign-in. SignIn forces one (a "login" command);
+// SignOut forgets the tokens and revokes them (RFC 7009).
+//
+// The state parameter, the PKCE verifier, the nonce and the ID token
+// (issuer, audience, expiry, signature against the provider's keys) are
+// checked; none of them, nor any code or token, is ever logged.
+//
+// Call Authorize with the command's own context before the first request:
+// the Transport bounds each token request by its fetch timeout (30 s by
+// default), too short for a person.
+//
 // # Environments
 //
 // An Environment names an identity provider and what to ask it for. Define
