@@ -2,6 +2,7 @@ package base
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -131,9 +132,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 func (t *Transport) withCredentials(req *http.Request, st *tokenState) *http.Request {
 	r2 := new(http.Request)
 	*r2 = *req
-	h := make(http.Header, len(req.Header)+2)
-	for k, v := range req.Header {
-		h[k] = v
+	// maps.Clone copies the table without re-hashing each key.
+	h := maps.Clone(req.Header)
+	if h == nil {
+		h = make(http.Header, 2)
 	}
 	if st != nil {
 		h[data.AuthorizationHeader] = st.header
