@@ -60,11 +60,11 @@ func checkRefresh(t *testing.T, p params) {
 }
 
 func checkOutage(t *testing.T, p params) {
-	res, err := runOutage(p)
+	runs, err := runOutage(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := res[libSDK]
+	r := runs[libSDK][0]
 	t.Logf("authorizer %+v", r)
 	if r.validOK != r.validSent || r.validSent == 0 {
 		t.Errorf("requests succeeded while the token was valid = %d / %d; want all", r.validOK, r.validSent)
@@ -93,8 +93,8 @@ func checkOutage(t *testing.T, p params) {
 	if r.bTokenRequests == 0 {
 		t.Errorf("no token request during the outage without a token")
 	}
-	if res[libOAuth2].bTokenRequests <= r.bTokenRequests {
-		t.Errorf("x/oauth2 made %d token requests; the harness should see one per request", res[libOAuth2].bTokenRequests)
+	if o := runs[libOAuth2][0]; o.bTokenRequests <= r.bTokenRequests {
+		t.Errorf("x/oauth2 made %d token requests; the harness should see one per request", o.bTokenRequests)
 	}
 }
 

@@ -53,7 +53,10 @@ hour-long tokens all three are at their defaults).
    counts requests started up to 100 ms before its expiry.
    b: the endpoint fails from the first request; the load runs through the
    outage and until the library's first success after it (or the cap).
-   "Failing requests" is the time a failed request took to fail.
+   "Failing requests" is the time a failed request took to fail. The scenario
+   runs three times (once in -quick), because backoff with full jitter decides
+   when the next token request goes out: the rows marked "each of 3 runs" show
+   every run, the others the first.
 4. No token; the endpoint takes 1 s. The first caller's context is cancelled
    after 200 ms; 50 ms after it started, 50 callers with a 5 s timeout each need
    a token too.

@@ -18,6 +18,7 @@ type params struct {
 	outageWorkers  int
 	outageInterval time.Duration
 	recoveryCap    time.Duration // how long to wait for a library to recover
+	outageRuns     int           // the scenario is repeated: backoff jitter varies the outcome
 
 	cancelLatency time.Duration // slow token endpoint
 	cancelAfter   time.Duration // the first caller gives up after this
@@ -40,6 +41,7 @@ var fullParams = params{
 	outageWorkers:   20,
 	outageInterval:  50 * time.Millisecond,
 	recoveryCap:     32 * time.Second,
+	outageRuns:      3,
 	cancelLatency:   time.Second,
 	cancelAfter:     200 * time.Millisecond,
 	cancelOthers:    50,
@@ -59,6 +61,7 @@ var quickParams = params{
 	outageWorkers:   10,
 	outageInterval:  50 * time.Millisecond,
 	recoveryCap:     5 * time.Second,
+	outageRuns:      1,
 	cancelLatency:   time.Second,
 	cancelAfter:     200 * time.Millisecond,
 	cancelOthers:    50,

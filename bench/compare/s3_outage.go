@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -31,14 +32,29 @@ type outageResult struct {
 // connection refused) under a steady load, for the three libraries at once
 // (each with its own endpoint and API): first while a token valid
 // throughout the outage is cached, then with no token.
-func runOutage(p params) (map[string]outageResult, error) {
-	return eachLib(true, func(name string) (outageResult, error) {
-		r, err := outageValid(p, name)
+//
+// The whole scenario runs p.outageRuns times: backoff with full jitter
+// decides when the next token request goes out, so outcomes differ from
+// run to run. The table shows the first run, and every run's figure where
+// they differ most.
+func runOutage(p params) (map[string][]outageResult, error) {
+	out := map[string][]outageResult{}
+	for range max(p.outageRuns, 1) {
+		res, err := eachLib(true, func(name string) (outageResult, error) {
+			r, err := outageValid(p, name)
+			if err != nil {
+				return r, err
+			}
+			return r, outageNoToken(p, name, &r)
+		})
 		if err != nil {
-			return r, err
+			return nil, err
 		}
-		return r, outageNoToken(p, name, &r)
-	})
+		for n, r := range res {
+			out[n] = append(out[n], r)
+		}
+	}
+	return out, nil
 }
 
 // outageSchedule fails idp from start for d: 503 for the first half,
@@ -185,7 +201,24 @@ func outageSetup(p params, name string, life time.Duration) (*idp, *api, *client
 	return idp, api, c, nil
 }
 
-func outageRows(p params, res map[string]outageResult) []row {
+func outageRows(p params, runs map[string][]outageResult) []row {
+	res := map[string]outageResult{}
+	for n, rs := range runs {
+		res[n] = rs[0]
+	}
+	each := func(fn func(outageResult) string) map[string]string {
+		return cells(func(n string) string {
+			var vs []string
+			for _, r := range runs[n] {
+				vs = append(vs, fn(r))
+			}
+			return strings.Join(vs, " · ")
+		})
+	}
+	nRuns := ""
+	if n := len(runs[libSDK]); n > 1 {
+		nRuns = fmt.Sprintf(" (each of %d runs)", n)
+	}
 	a := fmt.Sprintf("3a outage %s, token valid throughout (%d goroutines, 1 request / %s each)",
 		fmtDur(p.outage), p.outageWorkers, fmtDur(p.outageInterval))
 	b := fmt.Sprintf("3b outage %s, no token yet", fmtDur(p.outage))
@@ -197,13 +230,13 @@ func outageRows(p params, res map[string]outageResult) []row {
 		{a, "token requests during the outage", f(func(r outageResult) string { return fmt.Sprint(r.aTokenRequests) }), "≤ 1 per backoff step"},
 		{a, "shortest gap between token requests", f(func(r outageResult) string { return fmtDur(r.aMinGap) }), "≥ 1 s"},
 		{a, "failing requests: median / p99 time", f(func(r outageResult) string { return fmtDur(r.aFailP50) + " / " + fmtDur(r.aFailP99) }), ""},
-		{a, "requests failed after the token expired (endpoint back 2 s before)", f(func(r outageResult) string { return fmt.Sprint(r.afterExpiryFailed) }), ""},
-		{a, "first success after the token expired", f(func(r outageResult) string { return recoveryCell(r.afterExpiryOK, p.recoveryCap) }), ""},
+		{a, "requests failed after the token expired, endpoint back 2 s before" + nRuns, each(func(r outageResult) string { return fmt.Sprint(r.afterExpiryFailed) }), ""},
+		{a, "first success after the token expired" + nRuns, each(func(r outageResult) string { return recoveryCell(r.afterExpiryOK, p.recoveryCap) }), ""},
 		{b, "requests succeeded during the outage", f(func(r outageResult) string { return fmt.Sprintf("%d / %d", r.bOK, r.bSent) }), ""},
 		{b, "token requests during the outage", f(func(r outageResult) string { return fmt.Sprint(r.bTokenRequests) }), "≤ 1 per backoff step"},
 		{b, "shortest gap between token requests", f(func(r outageResult) string { return fmtDur(r.bMinGap) }), "≥ 1 s"},
 		{b, "failing requests: median / p99 time", f(func(r outageResult) string { return fmtDur(r.bFailP50) + " / " + fmtDur(r.bFailP99) }), ""},
-		{b, "first success after the endpoint is back", f(func(r outageResult) string { return recoveryCell(r.recovery, p.recoveryCap) }), ""},
+		{b, "first success after the endpoint is back" + nRuns, each(func(r outageResult) string { return recoveryCell(r.recovery, p.recoveryCap) }), ""},
 	}
 }
 
