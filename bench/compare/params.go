@@ -2,7 +2,7 @@ package main
 
 import "time"
 
-// params sizes the scenarios. full is the documented run (~3-4 minutes on
+// params sizes the scenarios. full is the documented run (~2.5 minutes on
 // 2 cores); quick keeps every scenario's shape with shorter durations (<60 s).
 type params struct {
 	benchtime  time.Duration // per hot-path benchmark
