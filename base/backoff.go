@@ -31,6 +31,28 @@ func (t *Transport) backoff(err error) time.Duration {
 	return t.cfg.minBackoff + rand.N(spread+1)
 }
 
+// hasRetryAfter reports whether the server said when to come back.
+func hasRetryAfter(err error) bool {
+	var ae *authorizer.AuthorizationError
+	return errors.As(err, &ae) && ae.RetryAfter > 0
+}
+
+// beforeExpiry moves a retry scheduled after cur's token expires to halfway
+// between now and that expiry, so that one more token request is made while
+// the token still works, instead of callers failing once it has expired.
+// It leaves next alone when there is less than two minimum backoffs left:
+// attempts stay at least one minimum backoff apart.
+func beforeExpiry(now, next time.Time, cur *tokenState, minWait time.Duration) time.Time {
+	if !cur.hardValid(now) || cur.noExpiry {
+		return next
+	}
+	left := cur.tok.Expiry.Sub(now)
+	if !next.After(cur.tok.Expiry) || left < 2*minWait {
+		return next
+	}
+	return now.Add(left / 2)
+}
+
 // backingOff reports whether a failed token request forbids the next one
 // yet. mu must be held.
 func (t *Transport) backingOff() bool {

@@ -32,7 +32,11 @@
 // default, or the server's Retry-After): meanwhile callers without a usable
 // token fail fast with an *authorizer.AuthorizationError that wraps
 // authorizer.ErrBackoff and the failure itself. However many requests
-// arrive, there is at most one token request per backoff step.
+// arrive, there is at most one token request per backoff step. The backoff
+// never schedules the next token request after a still-usable token expires
+// (unless the server's Retry-After says so): one more request is made while
+// the token works, so that a provider that has come back is found before any
+// caller fails.
 //
 // A 401 answer: if the refused token is still the current one, it is
 // dropped (so that 100 concurrent 401s cause one refresh), a new one is

@@ -66,7 +66,12 @@ func (t *Transport) finish(c *call, st *tokenState, err error) {
 	} else {
 		t.failures++
 		t.lastErr = err
-		t.retryAt.Store(t.now().Add(t.backoff(err)).UnixNano())
+		now := t.now()
+		next := now.Add(t.backoff(err))
+		if !hasRetryAfter(err) {
+			next = beforeExpiry(now, next, t.cur.Load(), t.cfg.minBackoff)
+		}
+		t.retryAt.Store(next.UnixNano())
 	}
 	t.flight = nil
 	t.busy.Store(false)
