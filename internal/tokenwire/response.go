@@ -3,6 +3,7 @@ package tokenwire
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"mime"
@@ -104,8 +105,22 @@ func unreadable(status int, header http.Header, kind string, now time.Time) erro
 	return e
 }
 
-// classify turns an error answer (RFC 6749 §5.2) into a typed error.
+// classify turns an error answer (RFC 6749 §5.2) into a typed error. A
+// success status carrying an error is an *authorizer.AuthorizationError
+// saying so, wrapping what its code means (e.g. *InvalidClientError), so
+// errors.As finds either.
 func classify(status int, header http.Header, fields map[string]any, now time.Time) error {
+	err := refusal(status, header, fields, now)
+	var ae *authorizer.AuthorizationError
+	if status < 200 || status >= 300 || errors.As(err, &ae) {
+		return err
+	}
+	return &authorizer.AuthorizationError{StatusCode: status, Code: clean(stringField(fields, "error")),
+		Message: prefix + "token endpoint answered success with an error", Err: err}
+}
+
+// refusal maps an error answer to its typed error by status and code.
+func refusal(status int, header http.Header, fields map[string]any, now time.Time) error {
 	code := clean(stringField(fields, "error"))
 	desc := clean(stringField(fields, "error_description"))
 	uri := clean(stringField(fields, "error_uri"))

@@ -157,6 +157,30 @@ func TestParseResponseErrors(t *testing.T) {
 	}
 }
 
+// A success status with an error is an AuthorizationError (the answer is
+// malformed) that still tells what the code means.
+func TestParseResponseSuccessWithErrorCode(t *testing.T) {
+	tests := []struct {
+		name  string
+		body  string
+		inner any
+	}{
+		{name: "invalid_client", body: `{"error":"invalid_client"}`, inner: new(*authorizer.InvalidClientError)},
+		{name: "invalid_grant", body: `{"error":"invalid_grant"}`, inner: new(*authorizer.InvalidCredentialsError)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseResponse(200, jsonHeader(), []byte(tt.body), t0, 0)
+			var ae *authorizer.AuthorizationError
+			require.ErrorAs(t, err, &ae)
+			assert.Equal(t, 200, ae.StatusCode)
+			assert.Equal(t, tt.name, ae.Code)
+			assert.Contains(t, ae.Error(), "answered success with an error")
+			require.ErrorAs(t, err, tt.inner)
+		})
+	}
+}
+
 func TestParseResponseErrorFields(t *testing.T) {
 	body := `{"error":"invalid_scope","error_description":"scope x\nis unknown","error_uri":"https://idp/errors#scope"}`
 	_, err := ParseResponse(400, jsonHeader(), []byte(body), t0, 0)
