@@ -59,25 +59,24 @@ func (e *AuthorizationError) Unwrap() error { return e.Err }
 
 // Temporary reports whether retrying later can help: the server was
 // throttling (429) or failing (5xx), or the network failed.
+//
+// A cause that says it is temporary (a Temporary method, e.g. a service's
+// throttling error carried by an HTTP 400) makes the error temporary too.
 func (e *AuthorizationError) Temporary() bool {
 	if e.StatusCode == http.StatusTooManyRequests || e.StatusCode >= 500 {
 		return true
 	}
-	if e.StatusCode != 0 {
-		return false
+	var t interface{ Temporary() bool }
+	if errors.As(e.Err, &t) && t.Temporary() {
+		return true
 	}
-	return isTemporaryCause(e.Err)
+	return e.StatusCode == 0 && isNetworkCause(e.Err)
 }
 
-// isTemporaryCause reports whether err is a network failure, a timeout, or
-// itself says it is temporary.
-func isTemporaryCause(err error) bool {
+// isNetworkCause reports whether err is a network failure or a timeout.
+func isNetworkCause(err error) bool {
 	if err == nil {
 		return false
-	}
-	var t interface{ Temporary() bool }
-	if errors.As(err, &t) && t.Temporary() {
-		return true
 	}
 	var ne net.Error
 	return errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded)

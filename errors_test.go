@@ -51,6 +51,8 @@ func TestTemporary(t *testing.T) {
 		{name: "timeout", err: &authorizer.AuthorizationError{Err: context.DeadlineExceeded}, want: true},
 		{name: "cancelled", err: &authorizer.AuthorizationError{Err: context.Canceled}},
 		{name: "malformed answer", err: &authorizer.AuthorizationError{StatusCode: 200, Message: "bad json"}},
+		{name: "400 with a temporary cause", err: &authorizer.AuthorizationError{StatusCode: 400, Err: tempErr{}}, want: true},
+		{name: "400 with a network cause", err: &authorizer.AuthorizationError{StatusCode: 400, Err: netErr}},
 		{name: "invalid client", err: &authorizer.InvalidClientError{StatusCode: 401}},
 		{name: "invalid credentials", err: &authorizer.InvalidCredentialsError{StatusCode: 400}},
 	}
@@ -60,6 +62,12 @@ func TestTemporary(t *testing.T) {
 		})
 	}
 }
+
+// tempErr is a cause that says it is temporary (a throttling error).
+type tempErr struct{}
+
+func (tempErr) Error() string   { return "throttled" }
+func (tempErr) Temporary() bool { return true }
 
 func TestErrorMessages(t *testing.T) {
 	tests := []struct {

@@ -69,9 +69,8 @@
 //   - ResourceNotFoundException (unknown app client) becomes an
 //     *authorizer.InvalidClientError.
 //   - TooManyRequestsException and LimitExceededException become an
-//     *authorizer.AuthorizationError with StatusCode 429 (Cognito sends
-//     them with HTTP 400) and Temporary() true; 5xx and network failures
-//     are Temporary too.
+//     *authorizer.AuthorizationError with the status Cognito sent (400)
+//     and Temporary() true; 5xx and network failures are Temporary too.
 //   - Anything else is an *authorizer.AuthorizationError with Cognito's
 //     error code and message, wrapping the SDK error.
 //

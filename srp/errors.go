@@ -3,7 +3,6 @@ package srp
 import (
 	"errors"
 	"fmt"
-	"net/http"
 
 	"github.com/aws/smithy-go"
 	authorizer "github.com/seed-d44eba79/authorizer"
@@ -88,8 +87,8 @@ const (
 //     server's text;
 //   - ResourceNotFoundException (unknown app client): *authorizer.InvalidClientError;
 //   - TooManyRequestsException and LimitExceededException: an
-//     *authorizer.AuthorizationError with StatusCode 429 whatever HTTP
-//     status carried it (Cognito uses 400), so that Temporary() is true;
+//     *authorizer.AuthorizationError with the HTTP status that carried it
+//     (Cognito uses 400) and a cause that makes Temporary() true;
 //   - anything else: an *authorizer.AuthorizationError with the HTTP status
 //     (5xx is Temporary), the error code and message, wrapping err.
 func mapError(err error, ph phase, clientID, userName string) error {
@@ -108,13 +107,20 @@ func mapError(err error, ph phase, clientID, userName string) error {
 	case codeResourceNotFound:
 		return &authorizer.InvalidClientError{ClientID: clientID, StatusCode: status, Code: code, Description: "app client not found", Err: err}
 	case codeTooManyRequests, codeLimitExceeded:
-		status = http.StatusTooManyRequests
+		err = throttled{err}
 	}
 	return &authorizer.AuthorizationError{
 		StatusCode: status, Message: "srp: Cognito refused the request",
 		Code: apiErr.ErrorCode(), Description: apiErr.ErrorMessage(), Err: err,
 	}
 }
+
+// throttled marks Cognito's throttling errors, which arrive with HTTP 400,
+// as temporary: AuthorizationError.Temporary asks its cause.
+type throttled struct{ error }
+
+func (t throttled) Temporary() bool { return true }
+func (t throttled) Unwrap() error   { return t.error }
 
 // httpStatus returns the HTTP status of the response that carried err, or 0.
 func httpStatus(err error) int {
