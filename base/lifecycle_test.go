@@ -105,7 +105,8 @@ func TestRefreshAheadDoesNotBlockRequests(t *testing.T) {
 	require.Eventually(t, func() bool { return tr.cur.Load().tok.AccessToken == "token-2" }, 5*time.Second, time.Millisecond)
 	get(t, tr, api)
 	assert.Equal(t, "Bearer token-2", rec.requests[len(rec.requests)-1].Header.Get("Authorization"))
-	assert.True(t, events.has(EventRefreshed, true), "a background refreshed event")
+	require.Eventually(t, func() bool { return events.has(EventRefreshed, true) }, 5*time.Second, time.Millisecond,
+		"a background refreshed event")
 }
 
 // Rule 3: a refresh refused as bad credentials falls back to Authorize once.
@@ -245,4 +246,33 @@ func (l *eventLog) has(kind EventKind, background bool) bool {
 		}
 	}
 	return false
+}
+
+// Rule 2: a request with a usable token never blocks, not even on the
+// Transport's own mutex while another goroutine holds it to start or finish
+// a token request.
+func TestStaleRequestNeverBlocksOnTheMutex(t *testing.T) {
+	clock := newClock()
+	f := newFake(clock)
+	tr := newTestTransport(t, f, clock, &recorder{})
+	_, err := tr.Token(context.Background())
+	require.NoError(t, err)
+	clock.Advance(56 * time.Minute) // refresh-ahead window
+	tr.mu.Lock()                    // as if a token request were being started
+	done := make(chan error, 1)
+	go func() { _, err := tr.Token(context.Background()); done <- err }()
+	var blocked bool
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(5 * time.Second):
+		blocked = true
+	}
+	tr.mu.Unlock() // before failing, so a blocked request can end
+	if blocked {
+		<-done
+		t.Fatal("a request with a usable token waited on the mutex")
+	}
+	get(t, tr, api) // the next request in the window starts the refresh
+	require.Eventually(t, func() bool { return f.refresh.Load() == 1 }, 5*time.Second, time.Millisecond)
 }

@@ -208,7 +208,7 @@ func TestTokenSourceInterop(t *testing.T) {
 func TestLogsCarryNoSecrets(t *testing.T) {
 	clock := newClock()
 	f := newFake(clock)
-	var buf bytes.Buffer
+	var buf syncBuffer // events are emitted from the token-request goroutine
 	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	var events eventLog
 	tr := newTestTransport(t, &apiKeyAuthorizer{f}, clock, &recorder{}, WithLogger(logger), WithHook(events.add))
@@ -216,8 +216,11 @@ func TestLogsCarryNoSecrets(t *testing.T) {
 	f.fail(&authorizer.InvalidClientError{ClientID: "svc"})
 	clock.Advance(59 * time.Minute)
 	_, _ = tr.Token(context.Background())
+	// Waiters are released before events are emitted: wait for the last one.
+	require.Eventually(t, func() bool { return strings.Contains(buf.String(), "token backoff") }, 5*time.Second, time.Millisecond)
 	out := buf.String()
 	assert.Contains(t, out, "token fetched")
+	assert.Contains(t, out, "token failed")
 	for _, secret := range []string{"token-1", "key-secret", "client-secret"} {
 		assert.NotContains(t, out, secret)
 	}
@@ -229,6 +232,24 @@ type apiKeyAuthorizer struct{ *fakeAuthorizer }
 
 func (a *apiKeyAuthorizer) ClientInfo() data.ClientInfo {
 	return data.ClientInfo{ClientID: "svc", ClientSecret: "client-secret", APIKey: "key-secret"}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent use.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 type closeSpy struct {
