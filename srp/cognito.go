@@ -31,17 +31,19 @@ const DefaultHTTPTimeout = 30 * time.Second
 // Credentials are anonymous: InitiateAuth and RespondToAuthChallenge are
 // unsigned calls, authorized by the app client id (and SECRET_HASH).
 //
-// Retries are off (aws.NopRetryer): base.Transport already backs off after
-// a failed token request (with Retry-After and jitter), and the SDK's own
-// three attempts would multiply each token request silently. Worse, a
-// retried RespondToAuthChallenge repeats a password claim, and Cognito locks
-// accounts after repeated failures.
+// The SDK's retries are off but for one case (lostConnRetryer: a
+// connection that died under the call is tried once more): base.Transport
+// already backs off after a failed token request (with Retry-After and
+// jitter), and the SDK's own three attempts would multiply each token
+// request silently. Worse, a retried RespondToAuthChallenge after a refusal
+// repeats a password claim, and Cognito locks accounts after repeated
+// failures.
 func newSDKClient(env Environment, hc *http.Client) *cip.Client {
 	o := cip.Options{
 		Region:      env.Region,
 		Credentials: aws.AnonymousCredentials{},
 		HTTPClient:  hc,
-		Retryer:     aws.NopRetryer{},
+		Retryer:     lostConnRetryer{},
 	}
 	if env.Endpoint != "" {
 		o.BaseEndpoint = aws.String(env.Endpoint)

@@ -21,7 +21,8 @@
 //	client := base.NewClient(a)  // every request now carries "Authorization: Bearer <access token>"
 //
 // Under the hood, Authorize makes these calls (aws-sdk-go-v2, anonymous
-// credentials, no SDK retries):
+// credentials, no SDK retries but one more try when the connection dies
+// under a call):
 //
 //	// 1. InitiateAuth USER_SRP_AUTH: USERNAME (as typed, maybe an alias),
 //	//    SRP_A = g^a mod N (a from crypto/rand), SECRET_HASH over the typed name.

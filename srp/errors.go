@@ -95,6 +95,9 @@ func mapError(err error, ph phase, clientID, userName string) error {
 	status := httpStatus(err)
 	var apiErr smithy.APIError
 	if !errors.As(err, &apiErr) {
+		if lostConnection(err) {
+			err = temporary{err} // the answer was lost, whatever status came first
+		}
 		return &authorizer.AuthorizationError{StatusCode: status, Message: "srp: Cognito request failed", Err: err}
 	}
 	switch code := apiErr.ErrorCode(); code {
@@ -107,7 +110,7 @@ func mapError(err error, ph phase, clientID, userName string) error {
 	case codeResourceNotFound:
 		return &authorizer.InvalidClientError{ClientID: clientID, StatusCode: status, Code: code, Description: "app client not found", Err: err}
 	case codeTooManyRequests, codeLimitExceeded:
-		err = throttled{err}
+		err = temporary{err}
 	}
 	return &authorizer.AuthorizationError{
 		StatusCode: status, Message: "srp: Cognito refused the request",
@@ -115,12 +118,13 @@ func mapError(err error, ph phase, clientID, userName string) error {
 	}
 }
 
-// throttled marks Cognito's throttling errors, which arrive with HTTP 400,
-// as temporary: AuthorizationError.Temporary asks its cause.
-type throttled struct{ error }
+// temporary marks a cause as temporary (Cognito's throttling, which
+// arrives with HTTP 400; an answer lost with its connection):
+// AuthorizationError.Temporary asks its cause.
+type temporary struct{ error }
 
-func (t throttled) Temporary() bool { return true }
-func (t throttled) Unwrap() error   { return t.error }
+func (t temporary) Temporary() bool { return true }
+func (t temporary) Unwrap() error   { return t.error }
 
 // httpStatus returns the HTTP status of the response that carried err, or 0.
 func httpStatus(err error) int {

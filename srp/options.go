@@ -28,7 +28,8 @@ type options struct {
 
 // WithCognitoClient sets the Cognito client. Optional; by default an
 // aws-sdk-go-v2 client for the Environment is built (anonymous
-// credentials, no SDK retries, the HTTP client of WithHTTPClient). Tests
+// credentials, no SDK retries but for a lost connection, the HTTP client of
+// WithHTTPClient). Tests
 // pass a fake.
 func WithCognitoClient(c CognitoClient) Option {
 	return func(o *options) { o.cognito = c }
