@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strings"
 
 	"github.com/seed-d44eba79/authorizer"
+	"github.com/seed-d44eba79/authorizer/internal/endpoint"
 )
 
 // policy decides whether req may carry credentials. It returns false for a
@@ -61,12 +61,6 @@ func hostPort(u *url.URL) string {
 	return net.JoinHostPort(u.Hostname(), port)
 }
 
-// isLoopback reports whether host names this machine: "localhost" or a
-// loopback address.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.IsLoopback()
-}
+// isLoopback reports whether host names this machine; the SDK's one rule
+// is [endpoint.IsLoopback].
+func isLoopback(host string) bool { return endpoint.IsLoopback(host) }

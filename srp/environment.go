@@ -4,12 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
-	"net/url"
 	"os"
 	"strings"
 
 	authorizer "github.com/seed-d44eba79/authorizer"
+	"github.com/seed-d44eba79/authorizer/internal/endpoint"
 )
 
 // Environment says which Cognito user pool a client signs in to. The user's
@@ -123,24 +122,12 @@ func (e Environment) validate(insecure bool) error {
 }
 
 // checkEndpoint accepts https, and http to a loopback host (or anywhere
-// when insecure).
+// when insecure): the SDK's one rule, [endpoint.Check].
 func checkEndpoint(raw string, insecure bool) error {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return configError("Environment.Endpoint", "is not an absolute http(s) URL")
-	}
-	if u.Scheme == "http" && !insecure && !isLoopback(u.Hostname()) {
-		return configError("Environment.Endpoint", "uses plain http to a non-loopback host (see InsecureAllowHTTP)")
+	if p := endpoint.Check(raw, endpoint.Rule{AllowHTTP: insecure}); p != endpoint.OK {
+		return configError("Environment.Endpoint", p.Explain("srp.InsecureAllowHTTP"))
 	}
 	return nil
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func configError(setting, problem string) error {

@@ -52,6 +52,18 @@ const configuration = {
       redirect_uris: [],
       jwks: { keys: [{ kty: 'OKP', crv: 'Ed25519', x: '7LPt-xvCjbIA6CM9Pvqgqc4g0M2XkKYP7Ro0qK0uBYM', kid: 'sdk-cc-jwt-1', use: 'sig' }] },
     },
+    // private_key_jwt for the user flows: the same Ed25519 key as sdk-cc-jwt,
+    // with the device grant and refresh tokens, so the device authorization
+    // and revocation requests must carry the client's assertion too.
+    {
+      client_id: 'sdk-device-jwt',
+      token_endpoint_auth_method: 'private_key_jwt',
+      token_endpoint_auth_signing_alg: 'EdDSA',
+      grant_types: [DEVICE_GRANT, 'refresh_token'],
+      response_types: [],
+      redirect_uris: [],
+      jwks: { keys: [{ kty: 'OKP', crv: 'Ed25519', x: '7LPt-xvCjbIA6CM9Pvqgqc4g0M2XkKYP7Ro0qK0uBYM', kid: 'sdk-cc-jwt-1', use: 'sig' }] },
+    },
     {
       // public native client: auth code + PKCE (S256) with loopback redirect on
       // any port (RFC 8252 7.3), device flow, refresh tokens.
