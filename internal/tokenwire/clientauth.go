@@ -89,5 +89,6 @@ func addAssertion(r *Request, form url.Values) error {
 	form.Set("client_id", r.Client.ClientID)
 	form.Set("client_assertion_type", clientAssertionType)
 	form.Set("client_assertion", jwt)
+	r.assertion = jwt
 	return nil
 }

@@ -48,6 +48,9 @@ type Request struct {
 	// modified; client_id, client_secret and client_assertion in it are
 	// replaced according to Auth.
 	Form url.Values
+	// Endpoint names the endpoint in messages ("token", "device
+	// authorization", "revocation"). Optional; default "token".
+	Endpoint string
 	// UserName names the user for *authorizer.InvalidCredentialsError.
 	// Optional.
 	UserName string
@@ -56,6 +59,8 @@ type Request struct {
 	DefaultLifetime time.Duration
 	// Now is the clock. Optional; default time.Now.
 	Now func() time.Time
+
+	assertion string // the client assertion send made, scrubbed from answers
 }
 
 func (r *Request) now() time.Time {
@@ -65,24 +70,105 @@ func (r *Request) now() time.Time {
 	return time.Now()
 }
 
+// Answer is an authorization server's answer to a request made by Send or
+// Fetch: the status, the header and the body, read (at most MaxBodySize
+// bytes) and closed.
+type Answer struct {
+	Status int
+	Header http.Header
+	Body   []byte
+	// Sent is when the request was sent (by Request.Now for Send).
+	Sent time.Time
+
+	secrets []string // what the request sent that the answer must not quote
+}
+
 // Do sends the token request r and returns the token, or a typed error of
 // package authorizer (see the package documentation). The token's Expiry is
 // counted from the moment the request was sent. Do is safe for concurrent
 // use and honours ctx.
 func Do(ctx context.Context, r Request) (*oauth2.Token, error) {
-	if r.URL == "" {
-		return nil, configError("token URL", "is empty")
-	}
-	if r.Client.ClientID == "" {
-		return nil, configError("client id", "is empty")
-	}
-	sent := r.now()
-	status, header, body, err := send(ctx, &r)
+	a, err := Send(ctx, r)
 	if err != nil {
 		return nil, err
 	}
-	tok, err := ParseResponse(status, header, body, sent, r.DefaultLifetime)
+	tok, err := parse(a.Status, a.Header, a.Body, a.Sent, r.DefaultLifetime, a.secrets)
 	return tok, r.annotate(err)
+}
+
+// Send posts r.Form to r.URL, authenticated as r.Auth says, and returns the
+// answer without interpreting it. It is the one way the SDK sends anything
+// to an authorization server's endpoints that take client authentication:
+// token (RFC 6749 §3.2), device authorization (RFC 8628 §3.1) and
+// revocation (RFC 7009 §2.1). It follows no redirect and honours ctx; use
+// Refusal to turn an error answer into a typed error.
+func Send(ctx context.Context, r Request) (Answer, error) {
+	if r.URL == "" {
+		return Answer{}, configError(r.endpoint()+" URL", "is empty")
+	}
+	if r.Client.ClientID == "" {
+		return Answer{}, configError("client id", "is empty")
+	}
+	sent := r.now()
+	status, header, body, err := send(ctx, &r)
+	secrets := append(r.secrets(), r.assertion)
+	return Answer{Status: status, Header: header, Body: body, Sent: sent, secrets: secrets}, err
+}
+
+// Refusal returns the typed error for an error answer to r (RFC 6749 §5.2
+// fields, status, Retry-After), as Do would: with the client id and user
+// name filled in, and no secret that r sent quoted back.
+func (r Request) Refusal(a Answer) error {
+	err := classify(a.Status, a.Header, a.fields(), a.Sent, append(r.secrets(), a.secrets...))
+	return r.annotate(err)
+}
+
+// fields decodes the answer for Refusal; an undecodable body gives none.
+func (a Answer) fields() map[string]any {
+	f, _ := decode(a.Header, a.Body)
+	return f
+}
+
+// Fetch gets a public document (provider metadata, a key set) from docURL
+// with client: no credentials, no redirects followed (a redirect could move
+// the fetch to plain http or to another host), the body read up to
+// MaxBodySize. A network failure or an oversized body is an
+// *authorizer.AuthorizationError; the status is the caller's to judge.
+func Fetch(ctx context.Context, client *http.Client, docURL string) (Answer, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, docURL, nil)
+	if err != nil {
+		return Answer{}, configError("metadata URL", "is not a valid URL")
+	}
+	req.Header.Set("Accept", "application/json")
+	sent := time.Now()
+	resp, err := noRedirects(client).Do(req)
+	if err != nil {
+		return Answer{}, networkError(ctx, "fetching "+Where(docURL)+" failed", err)
+	}
+	defer resp.Body.Close()
+	body, err := readCapped(resp.Body)
+	if err != nil {
+		return Answer{}, networkError(ctx, "reading "+Where(docURL)+" failed", err)
+	}
+	if len(body) > MaxBodySize {
+		return Answer{}, &authorizer.AuthorizationError{StatusCode: resp.StatusCode,
+			Message: prefix + Where(docURL) + " is larger than 1 MiB"}
+	}
+	return Answer{Status: resp.StatusCode, Header: resp.Header, Body: body, Sent: sent}, nil
+}
+
+// Where is an endpoint's host and path, for messages: never its query,
+// which could carry a secret.
+func Where(endpoint string) string {
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Host == "" {
+		return "the endpoint"
+	}
+	return u.Host + u.Path
+}
+
+func readCapped(body io.Reader) ([]byte, error) {
+	return io.ReadAll(io.LimitReader(body, MaxBodySize+1))
 }
 
 // send posts the form and returns the answer, its body read and closed.
@@ -90,7 +176,7 @@ func send(ctx context.Context, r *Request) (int, http.Header, []byte, error) {
 	form := cloneForm(r.Form)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.URL, nil)
 	if err != nil {
-		return 0, nil, nil, configError("token URL", "is not a valid URL")
+		return 0, nil, nil, configError(r.endpoint()+" URL", "is not a valid URL")
 	}
 	if err := authenticate(r, req, form); err != nil {
 		return 0, nil, nil, err
@@ -103,19 +189,41 @@ func send(ctx context.Context, r *Request) (int, http.Header, []byte, error) {
 	req.Header.Set("Accept", "application/json")
 	resp, err := noRedirects(r.HTTPClient).Do(req)
 	if err != nil {
-		return 0, nil, nil, networkError(ctx, "token request failed", err)
+		return 0, nil, nil, networkError(ctx, r.endpoint()+" request failed", err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxBodySize+1))
+	body, err := readCapped(resp.Body)
 	if err != nil {
-		return 0, nil, nil, networkError(ctx, "reading the token response failed", err)
+		return 0, nil, nil, networkError(ctx, "reading the "+r.endpoint()+" response failed", err)
 	}
 	if len(body) > MaxBodySize {
 		return 0, nil, nil, &authorizer.AuthorizationError{StatusCode: resp.StatusCode,
-			Message: prefix + "token response is larger than 1 MiB"}
+			Message: prefix + r.endpoint() + " response is larger than 1 MiB"}
 	}
 	return resp.StatusCode, resp.Header, body, nil
 }
+
+// endpoint names the endpoint in messages: Request.Endpoint or "token".
+func (r *Request) endpoint() string {
+	if r.Endpoint != "" {
+		return r.Endpoint
+	}
+	return "token"
+}
+
+// secrets are the values r sends that an answer must not quote back: the
+// client secret, and every form value that is a credential or a grant.
+func (r *Request) secrets() []string {
+	out := []string{r.Client.ClientSecret}
+	for _, k := range secretKeys {
+		out = append(out, r.Form[k]...)
+	}
+	return out
+}
+
+// secretKeys are form fields whose values are secrets.
+var secretKeys = []string{"client_secret", "client_assertion", "refresh_token", "code", "code_verifier",
+	"device_code", "password", "token", "assertion", "subject_token", "actor_token"}
 
 // noRedirects returns a shallow copy of c (or of the default client) that
 // hands a redirect back instead of following it: client credentials must not

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/seed-d44eba79/authorizer"
 	"github.com/seed-d44eba79/authorizer/data"
@@ -35,6 +36,12 @@ const maxFieldLen = 256
 // defaultLifetime is the lifetime of a token without expires_in (zero means
 // data.DefaultTokenLifetime). It is pure and never panics.
 func ParseResponse(status int, header http.Header, body []byte, now time.Time, defaultLifetime time.Duration) (*oauth2.Token, error) {
+	return parse(status, header, body, now, defaultLifetime, nil)
+}
+
+// parse is ParseResponse with the secrets the request sent, which quoted
+// server text must not repeat.
+func parse(status int, header http.Header, body []byte, now time.Time, defaultLifetime time.Duration, secrets []string) (*oauth2.Token, error) {
 	if status >= 300 && status < 400 {
 		return nil, &authorizer.AuthorizationError{StatusCode: status,
 			Message: prefix + "token endpoint answered with a redirect, which is not followed (credentials must not move to another URL)"}
@@ -45,7 +52,7 @@ func ParseResponse(status int, header http.Header, body []byte, now time.Time, d
 		return nil, unreadable(status, header, kind, now)
 	}
 	if code := stringField(fields, "error"); code != "" || !ok {
-		return nil, classify(status, header, fields, now)
+		return nil, classify(status, header, fields, now, secrets)
 	}
 	return newToken(status, fields, now, defaultLifetime)
 }
@@ -109,21 +116,22 @@ func unreadable(status int, header http.Header, kind string, now time.Time) erro
 // success status carrying an error is an *authorizer.AuthorizationError
 // saying so, wrapping what its code means (e.g. *InvalidClientError), so
 // errors.As finds either.
-func classify(status int, header http.Header, fields map[string]any, now time.Time) error {
-	err := refusal(status, header, fields, now)
+func classify(status int, header http.Header, fields map[string]any, now time.Time, secrets []string) error {
+	t := text{secrets: secrets}
+	err := refusal(status, header, fields, now, t)
 	var ae *authorizer.AuthorizationError
 	if status < 200 || status >= 300 || errors.As(err, &ae) {
 		return err
 	}
-	return &authorizer.AuthorizationError{StatusCode: status, Code: clean(stringField(fields, "error")),
+	return &authorizer.AuthorizationError{StatusCode: status, Code: t.field(fields, "error"),
 		Message: prefix + "token endpoint answered success with an error", Err: err}
 }
 
 // refusal maps an error answer to its typed error by status and code.
-func refusal(status int, header http.Header, fields map[string]any, now time.Time) error {
-	code := clean(stringField(fields, "error"))
-	desc := clean(stringField(fields, "error_description"))
-	uri := clean(stringField(fields, "error_uri"))
+func refusal(status int, header http.Header, fields map[string]any, now time.Time, t text) error {
+	code := t.field(fields, "error")
+	desc := t.field(fields, "error_description")
+	uri := t.field(fields, "error_uri")
 	switch {
 	case status == http.StatusTooManyRequests || status >= 500:
 		return &authorizer.AuthorizationError{StatusCode: status, Code: code, Description: desc, URI: uri,
@@ -150,6 +158,14 @@ func newToken(status int, fields map[string]any, now time.Time, defaultLifetime 
 		return nil, &authorizer.AuthorizationError{StatusCode: status,
 			Message: prefix + "token endpoint answered without an access_token"}
 	}
+	if !validToken(access) {
+		return nil, &authorizer.AuthorizationError{StatusCode: status,
+			Message: prefix + "token endpoint answered with an access_token that cannot be sent in a header (RFC 6750 §2.1)"}
+	}
+	tokenType, err := bearer(stringField(fields, "token_type"))
+	if err != nil {
+		return nil, err
+	}
 	lifetime, ok := expiresIn(fields["expires_in"])
 	if !ok {
 		lifetime = defaultLifetime
@@ -160,7 +176,7 @@ func newToken(status int, fields map[string]any, now time.Time, defaultLifetime 
 	}
 	tok := &oauth2.Token{
 		AccessToken:  access,
-		TokenType:    stringField(fields, "token_type"),
+		TokenType:    tokenType,
 		RefreshToken: stringField(fields, "refresh_token"),
 		Expiry:       now.Add(lifetime),
 		ExpiresIn:    int64(lifetime / time.Second),
@@ -218,16 +234,92 @@ func stringField(fields map[string]any, key string) string {
 	return s
 }
 
-// clean shortens an error field and replaces control characters, so that a
-// server cannot inject lines into logs or flood a message.
-func clean(s string) string {
-	if len(s) > maxFieldLen {
-		s = s[:maxFieldLen] + "…"
+// text cleans server-supplied strings before they are quoted in an error:
+// the secrets the request sent are cut out first, then the string is
+// shortened and its control characters replaced.
+type text struct{ secrets []string }
+
+func (t text) field(fields map[string]any, key string) string {
+	return Clean(Scrub(stringField(fields, key), t.secrets...))
+}
+
+// Redacted replaces a secret that a server quoted back.
+const Redacted = "[redacted]"
+
+// Scrub returns s with every non-empty secret (as sent, and form- or
+// path-encoded) replaced by Redacted: an error description that echoes
+// "client_secret=…" must not carry the secret into an error string.
+func Scrub(s string, secrets ...string) string {
+	for _, sec := range secrets {
+		if len(sec) < 4 { // too short to mean anything, and would mangle text
+			continue
+		}
+		for _, v := range []string{sec, url.QueryEscape(sec), url.PathEscape(sec)} {
+			s = strings.ReplaceAll(s, v, Redacted)
+		}
 	}
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == unicode.ReplacementChar {
+	return s
+}
+
+// Clean shortens a server-supplied string to maxFieldLen bytes (never
+// cutting a character in half) and replaces control characters and invalid
+// UTF-8, so that a server cannot inject lines or escape sequences into logs
+// and terminals, or flood a message.
+func Clean(s string) string {
+	cut := len(s) > maxFieldLen
+	if cut {
+		i := maxFieldLen
+		for i > 0 && !utf8.RuneStart(s[i]) {
+			i--
+		}
+		s = s[:i]
+	}
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == utf8.RuneError || r == '\u2028' || r == '\u2029' {
 			return ' '
 		}
 		return r
 	}, s)
+	if cut {
+		s += "…"
+	}
+	return s
 }
+
+// validToken reports whether an access token can be sent as a header value:
+// visible ASCII only (RFC 6750 §2.1's b64token is a subset). A token with
+// CR, LF, spaces or other bytes would fail every request locally and never
+// be retired.
+func validToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// bearer checks token_type (RFC 6749 §7.1: a client must not use a token
+// type it does not understand). Bearer in any case, or none, gives
+// "Bearer"; anything else is an *UnsupportedTokenTypeError.
+func bearer(tokenType string) (string, error) {
+	if tokenType == "" || strings.EqualFold(tokenType, "bearer") {
+		return "Bearer", nil
+	}
+	return "", &UnsupportedTokenTypeError{TokenType: Clean(tokenType)}
+}
+
+// UnsupportedTokenTypeError is returned when the token endpoint issues a
+// token whose token_type is not Bearer (e.g. DPoP, which needs a proof key
+// this SDK does not hold yet): such a token is not used.
+type UnsupportedTokenTypeError struct {
+	// TokenType is the token_type the endpoint sent, cleaned.
+	TokenType string
+}
+
+func (e *UnsupportedTokenTypeError) Error() string {
+	return fmt.Sprintf("%stoken endpoint issued a token of type %q; only Bearer tokens are supported (RFC 6749 §7.1)", prefix, e.TokenType)
+}
+
+// Temporary reports false: asking again gives the same kind of token.
+func (e *UnsupportedTokenTypeError) Temporary() bool { return false }

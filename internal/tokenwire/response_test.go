@@ -37,9 +37,9 @@ func TestParseResponseToken(t *testing.T) {
 		{name: "garbage expires_in", body: `{"access_token":"at","expires_in":"soon"}`, wantExpiry: data.DefaultTokenLifetime},
 		{name: "huge expires_in is capped", body: `{"access_token":"at","expires_in":1e300}`, wantExpiry: maxLifetime},
 		{name: "refresh token", body: `{"access_token":"at","refresh_token":"rt","token_type":"bearer","expires_in":5}`,
-			wantExpiry: 5 * time.Second, wantType: "bearer", wantRefresh: "rt"},
+			wantExpiry: 5 * time.Second, wantType: "Bearer", wantRefresh: "rt"},
 		{name: "form encoded", header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}},
-			body: "access_token=at&expires_in=60&token_type=bearer", wantExpiry: time.Minute, wantType: "bearer"},
+			body: "access_token=at&expires_in=60&token_type=bearer", wantExpiry: time.Minute, wantType: "Bearer"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -52,6 +52,9 @@ func TestParseResponseToken(t *testing.T) {
 			assert.Equal(t, "at", tok.AccessToken)
 			assert.Equal(t, t0.Add(tt.wantExpiry), tok.Expiry)
 			assert.Equal(t, int64(tt.wantExpiry/time.Second), tok.ExpiresIn)
+			if tt.wantType == "" {
+				tt.wantType = "Bearer" // no token_type is taken as Bearer
+			}
 			assert.Equal(t, tt.wantType, tok.TokenType)
 			assert.Equal(t, tt.wantRefresh, tok.RefreshToken)
 		})
