@@ -22,8 +22,11 @@ import (
 // it when it has expired, and opens the browser otherwise. ctx bounds the
 // sign-in, which also ends after WithSignInTimeout (default
 // DefaultSignInTimeout).
+//
+// Printing: fmt, slog and encoding/json show the flow and client id, never
+// a secret or a token.
 type BrowserAuthorizer struct {
-	userSession
+	*userSession // behind a pointer, so that printing a copy shows no secret
 }
 
 var (
@@ -35,40 +38,44 @@ var (
 // client info at the provider env. env needs AuthURL and TokenURL, or an
 // Issuer to discover them from. The client must accept
 // http://127.0.0.1:<any port>/callback as a redirect URI.
+//
+// Errors are *[authorizer.InvalidConfigError], also for an option of
+// another flow (e.g. [WithDevicePrompt]).
 func NewBrowserAuthorizer(info data.ClientInfo, env Environment, opts ...Option) (*BrowserAuthorizer, error) {
-	a := &BrowserAuthorizer{}
-	if err := a.init(info, env, "browser", opts); err != nil {
+	s, err := newUserSession(info, env, flowBrowser, opts)
+	if err != nil {
 		return nil, err
 	}
+	a := &BrowserAuthorizer{s}
 	a.signIn = a.browserSignIn
-	if a.u.openBrowser == nil {
-		a.u.openBrowser = OpenSystemBrowser
+	if a.o.user.openBrowser == nil {
+		a.o.user.openBrowser = OpenSystemBrowser
 	}
-	if a.u.landing == nil {
-		a.u.landing = defaultLanding
+	if a.o.user.landing == nil {
+		a.o.user.landing = defaultLanding
 	}
-	if a.u.signInTimeout <= 0 {
-		a.u.signInTimeout = DefaultSignInTimeout
+	if a.o.user.signInTimeout <= 0 {
+		a.o.user.signInTimeout = DefaultSignInTimeout
 	}
 	return a, nil
 }
 
 // browserSignIn runs one authorization code + PKCE sign-in.
 func (a *BrowserAuthorizer) browserSignIn(ctx context.Context, env *Environment) (*oauth2.Token, string, error) {
-	ctx, cancel := context.WithTimeout(ctx, a.u.signInTimeout)
+	ctx, cancel := context.WithTimeout(ctx, a.o.user.signInTimeout)
 	defer cancel()
 	state, proof := randomString(), newPKCE()
 	nonce := ""
 	if a.openid {
 		nonce = randomString()
 	}
-	srv, err := startLoopback(state, env.Issuer, a.u.landing, a.deps.logger)
+	srv, err := startLoopback(state, env.Issuer, a.o.user.landing, a.o.logger)
 	if err != nil {
 		return nil, "", err
 	}
 	defer srv.close()
 	authURL := a.authCodeURL(env, srv.redirectURI, state, nonce, proof)
-	openOrPrint(ctx, a.u.openBrowser, authURL)
+	openOrPrint(ctx, a.o.user.openBrowser, authURL)
 	code, err := srv.wait(ctx)
 	if err != nil {
 		return nil, "", err

@@ -12,6 +12,7 @@ import (
 	"github.com/seed-d44eba79/authorizer"
 	"github.com/seed-d44eba79/authorizer/base"
 	"github.com/seed-d44eba79/authorizer/data"
+	"github.com/seed-d44eba79/authorizer/internal/tokenwire"
 	"golang.org/x/oauth2"
 )
 
@@ -40,8 +41,11 @@ const slowDownStep = 5 * time.Second
 // returns a cached token when there is one (see WithTokenCache), refreshes
 // it when it has expired, and prompts the user otherwise. ctx bounds the
 // whole sign-in, polling included.
+//
+// Printing: fmt, slog and encoding/json show the flow and client id, never
+// a secret or a token.
 type DeviceAuthorizer struct {
-	userSession
+	*userSession // behind a pointer, so that printing a copy shows no secret
 }
 
 var (
@@ -49,17 +53,22 @@ var (
 	_ base.ClientInfoer = (*DeviceAuthorizer)(nil)
 )
 
-// NewDeviceAuthorizer returns a DeviceAuthorizer for the (usually public)
-// client info at the provider env. env needs DeviceAuthURL and TokenURL, or
-// an Issuer to discover them from.
+// NewDeviceAuthorizer returns a DeviceAuthorizer for the client info at the
+// provider env. env needs DeviceAuthURL and TokenURL, or an Issuer to
+// discover them from. The client is usually public (no secret); a
+// confidential one authenticates at the device authorization, token and
+// revocation endpoints alike ([WithClientAuth], [WithPrivateKeyJWT]).
+// Errors are *[authorizer.InvalidConfigError], also for an option of
+// another flow (e.g. [WithBrowserOpener]).
 func NewDeviceAuthorizer(info data.ClientInfo, env Environment, opts ...Option) (*DeviceAuthorizer, error) {
-	a := &DeviceAuthorizer{}
-	if err := a.init(info, env, "device", opts); err != nil {
+	s, err := newUserSession(info, env, flowDevice, opts)
+	if err != nil {
 		return nil, err
 	}
+	a := &DeviceAuthorizer{s}
 	a.signIn = a.deviceSignIn
-	if a.u.devicePrompt == nil {
-		a.u.devicePrompt = DevicePromptWriter(stderr)
+	if a.o.user.devicePrompt == nil {
+		a.o.user.devicePrompt = DevicePromptWriter(stderr)
 	}
 	return a, nil
 }
@@ -67,16 +76,16 @@ func NewDeviceAuthorizer(info data.ClientInfo, env Environment, opts ...Option) 
 // deviceSignIn runs one device authorization: request a code, show it,
 // poll until the user approves.
 func (a *DeviceAuthorizer) deviceSignIn(ctx context.Context, env *Environment) (*oauth2.Token, string, error) {
-	if a.u.signInTimeout > 0 {
+	if a.o.user.signInTimeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, a.u.signInTimeout)
+		ctx, cancel = context.WithTimeout(ctx, a.o.user.signInTimeout)
 		defer cancel()
 	}
 	da, err := a.requestDeviceCode(ctx, env)
 	if err != nil {
 		return nil, "", err
 	}
-	if err := a.u.devicePrompt(ctx, da.prompt); err != nil {
+	if err := a.o.user.devicePrompt(ctx, da.prompt); err != nil {
 		return nil, "", &authorizer.AuthorizationError{Message: "oauth2auth: the device prompt failed", Err: err}
 	}
 	tok, err := a.poll(ctx, env, da)
@@ -85,18 +94,16 @@ func (a *DeviceAuthorizer) deviceSignIn(ctx context.Context, env *Environment) (
 
 // requestDeviceCode makes the device authorization request (RFC 8628 §3.1).
 func (a *DeviceAuthorizer) requestDeviceCode(ctx context.Context, env *Environment) (*deviceAuth, error) {
-	form := a.grantParams(env)
-	sent := a.deps.now()
-	status, header, body, err := a.postForm(ctx, env.DeviceAuthURL, form)
+	req := a.o.request(a.info, "device authorization", env.DeviceAuthURL)
+	req.Form = a.grantParams(env)
+	ans, err := tokenwire.Send(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	da, err := parseDeviceAuth(status, header, body, sent)
-	var ic *authorizer.InvalidClientError
-	if errors.As(err, &ic) {
-		ic.ClientID = a.info.ClientID
+	if ans.Status < 200 || ans.Status > 299 {
+		return nil, req.Refusal(ans)
 	}
-	return da, err
+	return parseDeviceAuth(ans.Status, ans.Header, ans.Body, ans.Sent)
 }
 
 // poll asks the token endpoint for the token until the user approves,
@@ -105,7 +112,7 @@ func (a *DeviceAuthorizer) poll(ctx context.Context, env *Environment, da *devic
 	interval := a.pollInterval(da.interval)
 	form := url.Values{"grant_type": {deviceGrantType}, "device_code": {da.deviceCode}}
 	for {
-		if !a.deps.now().Add(interval).Before(da.prompt.ExpiresAt) {
+		if !a.o.now().Add(interval).Before(da.prompt.ExpiresAt) {
 			return nil, &authorizer.AuthorizationError{Code: "expired_token",
 				Message: "oauth2auth: the device code expired before the user approved"}
 		}
@@ -129,8 +136,8 @@ func (a *DeviceAuthorizer) poll(ctx context.Context, env *Environment, da *devic
 // default and the minimum with withPollInterval.
 func (a *DeviceAuthorizer) pollInterval(server time.Duration) time.Duration {
 	def, floor := defaultDeviceInterval, minDeviceInterval
-	if a.u.pollInterval > 0 {
-		def, floor = a.u.pollInterval, a.u.pollInterval
+	if a.o.user.pollInterval > 0 {
+		def, floor = a.o.user.pollInterval, a.o.user.pollInterval
 	}
 	if server <= 0 {
 		return def

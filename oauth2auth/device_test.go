@@ -134,7 +134,7 @@ func TestNextInterval(t *testing.T) {
 }
 
 func TestPollInterval(t *testing.T) {
-	a := &DeviceAuthorizer{}
+	a := &DeviceAuthorizer{&userSession{}}
 	assert.Equal(t, defaultDeviceInterval, a.pollInterval(0), "RFC 8628 default")
 	assert.Equal(t, minDeviceInterval, a.pollInterval(time.Millisecond), "floor")
 	assert.Equal(t, 2*time.Second, a.pollInterval(2*time.Second), "short server interval")

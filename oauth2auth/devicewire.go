@@ -11,6 +11,7 @@ import (
 	"unicode"
 
 	"github.com/seed-d44eba79/authorizer"
+	"github.com/seed-d44eba79/authorizer/internal/endpoint"
 	"github.com/seed-d44eba79/authorizer/internal/tokenwire"
 )
 
@@ -90,11 +91,20 @@ func checkDeviceFields(w *deviceAuthJSON) error {
 	case w.UserCode == "" || len(w.UserCode) > 64 || !printable(w.UserCode):
 		return fmt.Errorf("has no usable user_code")
 	case !webURL(w.VerificationURI):
-		return fmt.Errorf("has no usable verification_uri")
+		return fmt.Errorf("has no usable verification_uri (an https URL, or http to a loopback host)")
 	case w.VerificationURIComplete != "" && !webURL(w.VerificationURIComplete):
 		return fmt.Errorf("has an unusable verification_uri_complete")
+	case w.VerificationURIComplete != "" && !sameOrigin(w.VerificationURI, w.VerificationURIComplete):
+		return fmt.Errorf("has a verification_uri_complete on another host than its verification_uri")
 	}
 	return nil
+}
+
+// sameOrigin reports whether a and b have the same scheme and host.
+func sameOrigin(a, b string) bool {
+	ua, err1 := url.Parse(a)
+	ub, err2 := url.Parse(b)
+	return err1 == nil && err2 == nil && ua.Scheme == ub.Scheme && strings.EqualFold(ua.Host, ub.Host)
 }
 
 // printable reports whether s has no control characters (which could
@@ -103,14 +113,15 @@ func printable(s string) bool {
 	return !strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsPrint(r) })
 }
 
-// webURL reports whether s is an absolute http(s) URL with a host, safe to
-// print.
+// webURL reports whether s is safe to show the user as where to sign in:
+// printable, and an https URL, or plain http to a loopback host (for
+// tests), by the SDK's endpoint rule. Plain http elsewhere would let the
+// network path swap the page the user types the code into.
 func webURL(s string) bool {
 	if s == "" || len(s) > maxDeviceField || !printable(s) {
 		return false
 	}
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
+	return endpoint.Check(s, endpoint.Rule{}) == endpoint.OK
 }
 
 // seconds reads a JSON number of seconds; "" gives def; values above max

@@ -2,12 +2,12 @@ package oauth2auth
 
 import (
 	"fmt"
-	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
 
 	"github.com/seed-d44eba79/authorizer"
+	"github.com/seed-d44eba79/authorizer/internal/endpoint"
 )
 
 // Environment says which identity provider a client talks to, and how. The
@@ -40,6 +40,22 @@ type Environment struct {
 	Resources []string `json:"resources,omitempty"`
 	// Params are further token-request parameters. Optional.
 	Params url.Values `json:"params,omitempty"`
+
+	// ClientAuth names how the client authenticates, so that it can be
+	// switched by configuration: "client_secret_basic" (or "basic"),
+	// "client_secret_post" (or "post"), "private_key_jwt" (with
+	// ClientKeyFile) or "none". Optional; the default is decided by the
+	// client (basic with a secret, none without). It must not be combined
+	// with [WithClientAuth] or [WithPrivateKeyJWT].
+	ClientAuth string `json:"client_auth,omitempty"`
+	// ClientKeyFile is a PEM file holding the private key (PKCS #8, or
+	// PKCS #1 / SEC 1) that signs private_key_jwt assertions. It is read by
+	// the constructor. Required with ClientAuth "private_key_jwt" only.
+	ClientKeyFile string `json:"client_key_file,omitempty"`
+	// ClientKeyID is the key's "kid" for private_key_jwt. Optional.
+	ClientKeyID string `json:"client_key_id,omitempty"`
+
+	invalid error // set by CognitoEnvironment for a malformed domain or region; Validate returns it
 }
 
 // Clone returns a deep copy of e (slices and Params are not shared).
@@ -90,6 +106,9 @@ func (e Environment) label() string {
 // any host when allowHTTP is true). It returns an
 // *authorizer.InvalidConfigError naming the field.
 func (e Environment) Validate(allowHTTP bool) error {
+	if e.invalid != nil {
+		return e.invalid
+	}
 	if e.Issuer == "" && e.TokenURL == "" {
 		return &authorizer.InvalidConfigError{Setting: e.label(), Problem: "needs an Issuer or a TokenURL"}
 	}
@@ -114,31 +133,16 @@ func (e Environment) urlFields() []urlField {
 // CheckEndpoint checks that raw is an absolute https URL, or an http URL to a
 // loopback host (127.0.0.0/8, ::1, localhost), or any http URL when
 // allowHTTP is true; and that it carries no user info or fragment. It
-// returns an *authorizer.InvalidConfigError for setting, never quoting raw
-// (it could hold a secret).
+// returns an *[authorizer.InvalidConfigError] for setting, never quoting raw
+// (it could hold a secret). The rule is the SDK's one endpoint rule, shared
+// with packages base and srp.
 func CheckEndpoint(setting, raw string, allowHTTP bool) error {
-	u, err := url.Parse(raw)
-	switch {
-	case err != nil || u.Host == "" || !u.IsAbs():
-		return &authorizer.InvalidConfigError{Setting: setting, Problem: "is not an absolute URL"}
-	case u.User != nil || u.Fragment != "":
-		return &authorizer.InvalidConfigError{Setting: setting, Problem: "must not carry user info or a fragment"}
-	case u.Scheme == "https":
-		return nil
-	case u.Scheme != "http":
-		return &authorizer.InvalidConfigError{Setting: setting, Problem: "must be an https URL"}
-	case allowHTTP || isLoopback(u.Hostname()):
-		return nil
-	}
-	return &authorizer.InvalidConfigError{Setting: setting,
-		Problem: "uses plain http to a non-loopback host (https is required; see InsecureAllowHTTP)"}
+	return checkEndpoint(setting, raw, endpoint.Rule{AllowHTTP: allowHTTP})
 }
 
-// isLoopback reports whether host is localhost or a loopback IP address.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
+func checkEndpoint(setting, raw string, rule endpoint.Rule) error {
+	if p := endpoint.Check(raw, rule); p != endpoint.OK {
+		return &authorizer.InvalidConfigError{Setting: setting, Problem: p.Explain("oauth2auth.InsecureAllowHTTP")}
 	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.IsLoopback()
+	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/seed-d44eba79/authorizer"
+	"github.com/seed-d44eba79/authorizer/internal/tokenwire"
 )
 
 // callbackPath is the redirect URI's path on the loopback server.
@@ -109,8 +110,8 @@ func (s *loopbackServer) check(q map[string][]string) callbackResult {
 			Message: "oauth2auth: the authorization response came from another issuer (RFC 9207)"}}
 	}
 	if code := get("error"); code != "" {
-		return callbackResult{err: &authorizer.AuthorizationError{Code: clip(code), Description: clip(get("error_description")),
-			URI: clip(get("error_uri")), Message: "oauth2auth: the authorization server refused the sign-in"}}
+		return callbackResult{err: &authorizer.AuthorizationError{Code: tokenwire.Clean(code), Description: tokenwire.Clean(get("error_description")),
+			URI: tokenwire.Clean(get("error_uri")), Message: "oauth2auth: the authorization server refused the sign-in"}}
 	}
 	code := get("code")
 	if code == "" {
@@ -157,13 +158,4 @@ func (s *loopbackServer) close() {
 		_ = s.srv.Close()
 	}
 	<-s.done
-}
-
-// clip shortens a server-supplied string quoted in errors and pages.
-func clip(s string) string {
-	const maxLen = 256
-	if len(s) > maxLen {
-		return s[:maxLen]
-	}
-	return s
 }

@@ -3,6 +3,8 @@ package oauth2auth
 import (
 	"context"
 	"html/template"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/seed-d44eba79/authorizer/base"
@@ -32,16 +34,30 @@ const DefaultSignInTimeout = 5 * time.Minute
 // so the user stays signed in across runs) instead of in memory. When cache
 // also implements base.CacheLocker, an interactive sign-in or a refresh
 // holds its lock, so that processes sharing the cache sign in once.
-// Device and browser flows.
+// Device and browser flows. nil means the default, a memory cache
+// ([base.NewMemoryCache]): the user signs in once per process.
 func WithTokenCache(cache base.TokenCache) Option {
-	return func(o *options) { o.user.cache = cache }
+	return func(o *options) {
+		if o.only("WithTokenCache", flowDevice, flowBrowser) {
+			o.user.cache = cache
+		}
+	}
 }
 
 // WithCacheKey overrides the key the tokens are cached under. Default:
 // filecache.Key(issuer, client id, scopes + resources + audience). Device
-// and browser flows.
+// and browser flows. An empty key is an error.
 func WithCacheKey(key string) Option {
-	return func(o *options) { o.user.cacheKey = key }
+	return func(o *options) {
+		if !o.only("WithCacheKey", flowDevice, flowBrowser) {
+			return
+		}
+		if key == "" {
+			o.fail("WithCacheKey", "is empty")
+			return
+		}
+		o.user.cacheKey = key
+	}
 }
 
 // WithInteractiveReauth lets Authorize and Refresh start a new interactive
@@ -51,55 +67,112 @@ func WithCacheKey(key string) Option {
 // user to run its "login" command, which calls SignIn). A first sign-in,
 // with nothing cached, is always interactive. Device and browser flows.
 func WithInteractiveReauth(allow bool) Option {
-	return func(o *options) { o.user.interactiveReauth = allow }
+	return func(o *options) {
+		if o.only("WithInteractiveReauth", flowDevice, flowBrowser) {
+			o.user.interactiveReauth = allow
+		}
+	}
 }
 
 // WithDevicePrompt sets how the user is shown the device flow's
-// verification URI and user code. Default: DevicePromptWriter(os.Stderr).
-// Device flow.
+// verification URI and user code. Device flow. nil means the default,
+// [DevicePromptWriter](os.Stderr).
 func WithDevicePrompt(p DevicePrompter) Option {
-	return func(o *options) { o.user.devicePrompt = p }
+	return func(o *options) {
+		if o.only("WithDevicePrompt", flowDevice) {
+			o.user.devicePrompt = p
+		}
+	}
 }
 
 // withPollInterval replaces the device flow's polling default (RFC 8628's
 // 5 s) and minimum (1 s). For tests only.
 func withPollInterval(d time.Duration) Option {
-	return func(o *options) { o.user.pollInterval = d }
+	return func(o *options) {
+		if !o.only("withPollInterval", flowDevice) {
+			return
+		}
+		if d <= 0 {
+			o.fail("withPollInterval", "must be positive")
+			return
+		}
+		o.user.pollInterval = d
+	}
 }
 
-// WithBrowserOpener sets how the authorization URL is opened. Default:
-// OpenSystemBrowser, and the URL is printed to stderr when it fails.
-// Browser flow.
+// WithBrowserOpener sets how the authorization URL is opened. Browser
+// flow. nil means the default: [OpenSystemBrowser], and the URL is printed
+// to stderr when it fails.
 func WithBrowserOpener(open BrowserOpener) Option {
-	return func(o *options) { o.user.openBrowser = open }
+	return func(o *options) {
+		if o.only("WithBrowserOpener", flowBrowser) {
+			o.user.openBrowser = open
+		}
+	}
 }
 
 // WithLandingPage sets the page the user's browser shows once the
-// redirect arrives. tmpl is executed with a Landing value. Default: a
-// plain page saying whether sign-in succeeded. Browser flow.
+// redirect arrives. tmpl is executed with a [Landing] value. Browser
+// flow. nil means the default: a plain page saying whether sign-in
+// succeeded.
 func WithLandingPage(tmpl *template.Template) Option {
-	return func(o *options) { o.user.landing = tmpl }
+	return func(o *options) {
+		if o.only("WithLandingPage", flowBrowser) {
+			o.user.landing = tmpl
+		}
+	}
 }
 
 // WithSignInTimeout bounds the user's part of an interactive sign-in.
-// Default: DefaultSignInTimeout for the browser flow; the device flow ends
-// when the device code expires. Device and browser flows.
+// Device and browser flows. d must be positive. Default:
+// [DefaultSignInTimeout] for the browser flow; the device flow ends when
+// the device code expires.
 func WithSignInTimeout(d time.Duration) Option {
-	return func(o *options) { o.user.signInTimeout = d }
+	return func(o *options) {
+		if !o.only("WithSignInTimeout", flowDevice, flowBrowser) {
+			return
+		}
+		if d <= 0 {
+			o.fail("WithSignInTimeout", "must be positive")
+			return
+		}
+		o.user.signInTimeout = d
+	}
 }
 
 // WithExtraScopes asks for scopes beyond Environment.Scopes, e.g. "openid"
 // (the ID token is then verified) or "offline_access" (for a refresh token;
 // the browser flow then also sends prompt=consent). Device and browser
-// flows.
+// flows. An empty scope or one with a space is an error.
 func WithExtraScopes(scopes ...string) Option {
-	return func(o *options) { o.user.extraScopes = append(o.user.extraScopes, scopes...) }
+	return func(o *options) {
+		if !o.only("WithExtraScopes", flowDevice, flowBrowser) {
+			return
+		}
+		for _, s := range scopes {
+			if s == "" || strings.ContainsAny(s, " \t\r\n") {
+				o.fail("WithExtraScopes", "has an empty scope or one with white space")
+				return
+			}
+		}
+		o.user.extraScopes = append(o.user.extraScopes, scopes...)
+	}
 }
 
 // WithExtraResources asks for RFC 8707 resource indicators beyond
-// Environment.Resources. Device and browser flows.
+// Environment.Resources. Device and browser flows. An empty resource is
+// an error.
 func WithExtraResources(resources ...string) Option {
-	return func(o *options) { o.user.extraResources = append(o.user.extraResources, resources...) }
+	return func(o *options) {
+		if !o.only("WithExtraResources", flowDevice, flowBrowser) {
+			return
+		}
+		if slices.Contains(resources, "") {
+			o.fail("WithExtraResources", "has an empty resource")
+			return
+		}
+		o.user.extraResources = append(o.user.extraResources, resources...)
+	}
 }
 
 // BrowserOpener opens url in the user's browser. It returns once the

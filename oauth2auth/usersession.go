@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net/http"
-	"sync"
+	"net/url"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -16,15 +16,22 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// UserAuthorizer is what the user sign-in authorizers (*DeviceAuthorizer,
-// *BrowserAuthorizer) offer besides base.Authorizer: an explicit sign-in (a
-// tool's "login" command) and sign-out. Both are safe for concurrent use.
+// This file is the user sign-in session that [DeviceAuthorizer] and
+// [BrowserAuthorizer] share, top to bottom: the type and its constructor,
+// the endpoints, then Authorize, Refresh and SignIn with the steps they
+// take. The token cache and its lock are in sessioncache.go, sign-out and
+// revocation in revoke.go, ID-token checks in idtoken.go; the flows'
+// interactive parts in device.go and browser.go.
+
+// UserAuthorizer is what the user sign-in authorizers (*[DeviceAuthorizer],
+// *[BrowserAuthorizer]) offer besides [base.Authorizer]: an explicit sign-in
+// (a tool's "login" command) and sign-out. Both are safe for concurrent use.
 //
-// With base.Transport: call Authorize (or SignIn) with the command's own
+// With [base.Transport]: call Authorize (or SignIn) with the command's own
 // context before the first request, so that the user's part of a sign-in
 // is not cut short by the Transport's fetch timeout (30 s by default); give
 // the Transport base.WithFetchTimeout(DefaultSignInTimeout) when it may
-// have to sign the user in again itself (WithInteractiveReauth).
+// have to sign the user in again itself ([WithInteractiveReauth]).
 type UserAuthorizer interface {
 	base.Authorizer
 	base.ClientInfoer
@@ -45,54 +52,138 @@ type signInFunc func(ctx context.Context, env *Environment) (tok *oauth2.Token, 
 
 // userSession is what the device and browser authorizers share: the
 // endpoints, the token cache and its lock, refresh with rotation, ID token
-// checks and sign-out. It is safe for concurrent use: the fields above
-// envMu are set by init and read-only afterwards; a sign-in, a refresh and
-// a sign-out each run alone (turn, and the cache's lock across processes).
+// checks and sign-out. It is safe for concurrent use: the fields above disc
+// are set by newUserSession and read-only afterwards; a sign-in, a refresh
+// and a sign-out each run alone (turn, and the cache's lock across
+// processes).
 type userSession struct {
 	info   data.ClientInfo
-	deps   sessionDeps
-	u      userOptions
+	o      options
 	scopes []string // requested scopes (Environment's and the options')
 	openid bool     // "openid" is among scopes: ID tokens are verified
-	flow   string   // "device" or "browser", for logs
+	flow   flow
 	signIn signInFunc
+	config Environment // as given, with the extra resources
+	cache  base.TokenCache
+	key    string
 
-	insecureHTTP bool // InsecureAllowHTTP was given
-
-	envMu sync.Mutex  // guards env, envOK: discovery runs once it succeeds
-	env   Environment // endpoints, filled in by discovery
-	envOK bool        // env has been resolved
-	idv   atomic.Pointer[idTokenVerifier]
-
-	turn  chan struct{} // capacity 1: held across a sign-in or refresh in this process
-	cache base.TokenCache
-	key   string
+	disc *discoverer // the endpoints, discovered when config lacks some
+	idv  atomic.Pointer[idTokenVerifier]
+	turn chan struct{} // capacity 1: held across a sign-in or refresh in this process
 
 	last           atomic.Pointer[oauth2.Token] // newest token, for SignOut without a cache
 	refreshRefused atomic.Bool                  // a refresh token was refused in this process
 }
 
-// sessionDeps are the settings shared with the other authorizers of this
-// package.
-type sessionDeps struct {
-	httpClient      *http.Client
-	auth            tokenwire.ClientAuth
-	assertion       func(clientID, aud string, now time.Time) (string, error) // private_key_jwt
-	logger          *slog.Logger
-	now             func() time.Time
-	defaultLifetime time.Duration
+// newUserSession applies opts for flow f and checks what can be checked
+// before any request.
+func newUserSession(info data.ClientInfo, env Environment, f flow, opts []Option) (*userSession, error) {
+	o, err := newOptions(f, opts)
+	if err != nil {
+		return nil, err
+	}
+	if info.ClientID == "" {
+		return nil, &authorizer.InvalidConfigError{Setting: "oauth2auth: ClientInfo.ClientID", Problem: "is empty"}
+	}
+	env = env.Clone()
+	if err := o.applyEnvironment(&env); err != nil {
+		return nil, err
+	}
+	env.Resources = slices.Concat(env.Resources, o.user.extraResources)
+	if err := env.Validate(o.insecureHTTP); err != nil {
+		return nil, err
+	}
+	s := &userSession{info: info, o: o, flow: f, config: env, turn: make(chan struct{}, 1)}
+	s.scopes = userScopes(&env, &o)
+	s.openid = slices.Contains(s.scopes, "openid")
+	if s.openid && env.Issuer == "" {
+		return nil, &authorizer.InvalidConfigError{Setting: "oauth2auth: Environment.Issuer",
+			Problem: "is needed to verify ID tokens when the openid scope is requested"}
+	}
+	s.cache = cmpOr[base.TokenCache](o.user.cache, base.NewMemoryCache())
+	s.key = cmpOr(o.user.cacheKey, cacheKey(&env, info.ClientID, s.scopes))
+	s.disc = newDiscoverer(o.now, s.discover)
+	return s, nil
 }
 
-// Expired implements base.Authorizer with base.TokenExpired.
-func (s *userSession) Expired(tok *oauth2.Token) bool { return base.TokenExpired(tok, s.deps.now()) }
+// cmpOr returns v, or def when v is the zero value (a nil interface).
+func cmpOr[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
 
-// ClientInfo implements base.ClientInfoer.
+// userScopes are the Environment's scopes followed by WithExtraScopes',
+// without duplicates.
+func userScopes(env *Environment, o *options) []string {
+	var out []string
+	for _, s := range slices.Concat(env.Scopes, o.user.extraScopes) {
+		if s != "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Expired implements [base.Authorizer] with [base.TokenExpired].
+func (s *userSession) Expired(tok *oauth2.Token) bool { return base.TokenExpired(tok, s.o.now()) }
+
+// ClientInfo implements [base.ClientInfoer].
 func (s *userSession) ClientInfo() data.ClientInfo { return s.info }
+
+// endpoints returns the environment with the endpoints this flow needs:
+// as configured when it has them all, else discovered from the Issuer
+// (once, and again after DiscoveryTTL; a failed discovery is tried again
+// on the next call).
+func (s *userSession) endpoints(ctx context.Context) (*Environment, error) {
+	if s.missingEndpoint(&s.config) == "" {
+		return &s.config, nil
+	}
+	if s.config.Issuer == "" {
+		return nil, &authorizer.InvalidConfigError{Setting: "oauth2auth: Environment." + s.missingEndpoint(&s.config),
+			Problem: "is empty, and there is no Issuer to discover it from"}
+	}
+	return s.disc.get(ctx)
+}
+
+// discover fills in the endpoints the configuration lacks from the
+// provider's metadata and checks the result.
+func (s *userSession) discover(ctx context.Context) (Environment, error) {
+	d, err := s.config.Discover(ctx, s.o.httpClient)
+	if err != nil {
+		return d, err
+	}
+	if err := d.Validate(s.o.insecureHTTP); err != nil {
+		return d, err
+	}
+	if missing := s.missingEndpoint(&d); missing != "" {
+		return d, &authorizer.InvalidConfigError{Setting: "oauth2auth: Environment." + missing,
+			Problem: "is empty and was not discovered"}
+	}
+	return d, nil
+}
+
+// missingEndpoint names the first endpoint the flow needs that env lacks.
+func (s *userSession) missingEndpoint(env *Environment) string {
+	switch {
+	case env.TokenURL == "":
+		return "TokenURL"
+	case s.flow == flowDevice && env.DeviceAuthURL == "":
+		return "DeviceAuthURL"
+	case s.flow == flowBrowser && env.AuthURL == "":
+		return "AuthURL"
+	case s.openid && env.JWKSURL == "":
+		return "JWKSURL"
+	}
+	return ""
+}
 
 // Authorize returns the cached token when it is still valid, a refreshed
 // one when the cached token has a refresh token, and otherwise signs the
-// user in interactively (see WithInteractiveReauth for when that is not
-// allowed). With a base.CacheLocker cache it holds the lock from the
+// user in interactively (see [WithInteractiveReauth] for when that is not
+// allowed). With a [base.CacheLocker] cache it holds the lock from the
 // re-check to the store, so processes sharing the cache sign in once.
 func (s *userSession) Authorize(ctx context.Context) (*oauth2.Token, error) {
 	if tok := s.load(ctx); tok != nil && !s.Expired(tok) {
@@ -105,23 +196,23 @@ func (s *userSession) Authorize(ctx context.Context) (*oauth2.Token, error) {
 	defer unlock()
 	tok := s.load(ctx) // another process may have signed in meanwhile
 	if tok != nil && !s.Expired(tok) {
-		s.deps.logger.Debug("oauth2auth: using the token another process cached", s.logAttrs(tok)...)
+		s.o.logger.Debug("oauth2auth: using the token another process cached", s.logAttrs(tok)...)
 		return tok, nil
 	}
 	if tok != nil {
 		return s.refreshLocked(ctx, tok)
 	}
-	if s.refreshRefused.Load() && !s.u.interactiveReauth {
-		return nil, s.reauthError(nil)
+	if s.refreshRefused.Load() && !s.o.user.interactiveReauth {
+		return nil, s.reauthError(nil, nil)
 	}
 	return s.signInLocked(ctx)
 }
 
-// Refresh implements base.Authorizer: it redeems the newest refresh token
+// Refresh implements [base.Authorizer]: it redeems the newest refresh token
 // (the cached one when another process rotated tok's), keeps a rotated
 // one, and stores the result. A refused refresh token gives an
-// *authorizer.InvalidCredentialsError unless WithInteractiveReauth allows a
-// new sign-in.
+// *[authorizer.InvalidCredentialsError] unless [WithInteractiveReauth]
+// allows a new sign-in.
 func (s *userSession) Refresh(ctx context.Context, tok *oauth2.Token) (*oauth2.Token, error) {
 	unlock, err := s.lock(ctx)
 	if err != nil {
@@ -135,7 +226,7 @@ func (s *userSession) Refresh(ctx context.Context, tok *oauth2.Token) (*oauth2.T
 		tok = cached // its refresh token is the newest
 	}
 	if tok == nil {
-		return s.signInOrRefuse(ctx, nil)
+		return s.signInOrRefuse(ctx, nil, nil)
 	}
 	return s.refreshLocked(ctx, tok)
 }
@@ -154,7 +245,7 @@ func (s *userSession) SignIn(ctx context.Context) (*oauth2.Token, error) {
 // refreshLocked refreshes tok with the cache lock held.
 func (s *userSession) refreshLocked(ctx context.Context, tok *oauth2.Token) (*oauth2.Token, error) {
 	if tok.RefreshToken == "" {
-		return s.signInOrRefuse(ctx, nil)
+		return s.signInOrRefuse(ctx, tok, nil)
 	}
 	env, err := s.endpoints(ctx)
 	if err != nil {
@@ -164,9 +255,9 @@ func (s *userSession) refreshLocked(ctx context.Context, tok *oauth2.Token) (*oa
 	var refused *authorizer.InvalidCredentialsError
 	if errors.As(err, &refused) {
 		s.refreshRefused.Store(true)
-		s.deps.logger.Info("oauth2auth: refresh token refused", slog.String("flow", s.flow))
+		s.o.logger.Info("oauth2auth: refresh token refused", slog.String("flow", string(s.flow)))
 		s.markEnded(ctx, tok)
-		return s.signInOrRefuse(ctx, err)
+		return s.signInOrRefuse(ctx, nil, err)
 	}
 	if err != nil {
 		return nil, err
@@ -177,9 +268,12 @@ func (s *userSession) refreshLocked(ctx context.Context, tok *oauth2.Token) (*oa
 	if err := s.checkIDToken(ctx, env, next, "", false); err != nil {
 		return nil, err
 	}
-	s.deps.logger.Debug("oauth2auth: refreshed", s.logAttrs(next)...)
+	s.o.logger.Debug("oauth2auth: refreshed", s.logAttrs(next)...)
 	return s.store(ctx, next)
 }
+
+// endedExpiry marks a cached session whose refresh token was refused.
+var endedExpiry = time.Unix(1, 0)
 
 // markEnded replaces the cached session, whose refresh token was refused,
 // with an expired token without a refresh token: its access token is no
@@ -187,26 +281,32 @@ func (s *userSession) refreshLocked(ctx context.Context, tok *oauth2.Token) (*oa
 // first sign-in) until SignIn or SignOut.
 func (s *userSession) markEnded(ctx context.Context, tok *oauth2.Token) {
 	ended := withRefreshToken(tok, "")
-	ended.Expiry = time.Unix(1, 0)
+	ended.Expiry = endedExpiry
 	_, _ = s.store(ctx, ended)
 }
 
 // signInOrRefuse signs in again when allowed, or returns the typed error.
-func (s *userSession) signInOrRefuse(ctx context.Context, cause error) (*oauth2.Token, error) {
-	if !s.u.interactiveReauth {
-		return nil, s.reauthError(cause)
+// tok is the session that could not be renewed (nil when unknown).
+func (s *userSession) signInOrRefuse(ctx context.Context, tok *oauth2.Token, cause error) (*oauth2.Token, error) {
+	if !s.o.user.interactiveReauth {
+		return nil, s.reauthError(tok, cause)
 	}
 	return s.signInLocked(ctx)
 }
 
-// reauthError says a new interactive sign-in is needed but not allowed.
-func (s *userSession) reauthError(cause error) error {
+// reauthError says a new interactive sign-in is needed but not allowed,
+// and, when the session simply has no refresh token, how to get one.
+func (s *userSession) reauthError(tok *oauth2.Token, cause error) error {
 	var refused *authorizer.InvalidCredentialsError
 	if errors.As(cause, &refused) {
 		return refused
 	}
-	return &authorizer.InvalidCredentialsError{Code: "interaction_required",
-		Description: "the session cannot be renewed without the user; sign in again", Err: cause}
+	desc := "the session cannot be renewed without the user; sign in again"
+	if tok != nil && !tok.Expiry.Equal(endedExpiry) {
+		desc = "the session has no refresh token, so it cannot be renewed without the user: request the offline_access scope " +
+			"(Environment.Scopes or WithExtraScopes) for a refresh token, and sign in again"
+	}
+	return &authorizer.InvalidCredentialsError{Code: "interaction_required", Description: desc, Err: cause}
 }
 
 // signInLocked runs the flow's interactive sign-in with the lock held.
@@ -217,22 +317,45 @@ func (s *userSession) signInLocked(ctx context.Context) (*oauth2.Token, error) {
 	}
 	tok, nonce, err := s.signIn(ctx, env)
 	if err != nil {
-		return nil, err
+		return nil, s.signInError(ctx, err)
 	}
 	if err := s.checkIDToken(ctx, env, tok, nonce, true); err != nil {
 		return nil, err
 	}
 	s.refreshRefused.Store(false)
-	s.deps.logger.Info("oauth2auth: signed in", s.logAttrs(tok)...)
+	warnMissingScopes(s.o.logger, string(s.flow), s.scopes, tok)
+	s.o.logger.Info("oauth2auth: signed in", s.logAttrs(tok)...)
 	return s.store(ctx, tok)
+}
+
+// signInError explains a sign-in cut short by the caller's deadline: most
+// often the Transport's fetch timeout, too short for a person.
+func (s *userSession) signInError(ctx context.Context, err error) error {
+	if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return err
+	}
+	return &authorizer.AuthorizationError{Err: err, Message: "oauth2auth: an interactive " + string(s.flow) +
+		" sign-in was in progress when the caller's deadline ended (base.Transport's fetch timeout, 30 s by default," +
+		" is too short for a person): command-line tools call Authorize or SignIn with their own context before the first request"}
 }
 
 // tokenRequest posts a grant to the token endpoint.
 func (s *userSession) tokenRequest(ctx context.Context, env *Environment, form map[string][]string) (*oauth2.Token, error) {
-	return tokenwire.Do(ctx, tokenwire.Request{HTTPClient: s.deps.httpClient, URL: env.TokenURL,
-		Client: s.info, Auth: s.deps.auth, Assertion: s.deps.assertion, Form: form,
-		DefaultLifetime: s.deps.defaultLifetime, Now: s.deps.now})
+	req := s.o.request(s.info, "token", env.TokenURL)
+	req.Form = form
+	return tokenwire.Do(ctx, req)
 }
+
+// grantParams are the parameters every sign-in request carries: scope,
+// audience, resource indicators (RFC 8707) and the Environment's Params.
+func (s *userSession) grantParams(env *Environment) url.Values {
+	e := *env
+	e.Scopes = s.scopes
+	return e.TokenParams()
+}
+
+// hasScope reports whether scope is requested.
+func (s *userSession) hasScope(scope string) bool { return slices.Contains(s.scopes, scope) }
 
 // refreshForm is an RFC 6749 §6 refresh request.
 func refreshForm(refreshToken string) map[string][]string {
@@ -248,7 +371,7 @@ func withRefreshToken(tok *oauth2.Token, rt string) *oauth2.Token {
 
 // logAttrs describes tok for logs by fingerprints only.
 func (s *userSession) logAttrs(tok *oauth2.Token) []any {
-	return []any{slog.String("flow", s.flow), slog.String("client_id", s.info.ClientID),
+	return []any{slog.String("flow", string(s.flow)), slog.String("client_id", s.info.ClientID),
 		slog.String("access_token", data.Fingerprint(tok.AccessToken)),
 		slog.Bool("refresh_token", tok.RefreshToken != ""), slog.Time("expiry", tok.Expiry)}
 }

@@ -129,7 +129,9 @@ func TestPeerRotatedRefreshTokenPersisted(t *testing.T) {
 	stored, err = cache2.Load(ctx, second.key)
 	require.NoError(t, err)
 	assert.Nil(t, stored, "forgotten locally")
-	_, err = second.tokenRequest(ctx, &second.env, refreshForm(next.RefreshToken))
+	env2, err := second.endpoints(ctx)
+	require.NoError(t, err)
+	_, err = second.tokenRequest(ctx, env2, refreshForm(next.RefreshToken))
 	var refused *authorizer.InvalidCredentialsError
 	assert.ErrorAs(t, err, &refused, "revoked at the provider")
 }

@@ -16,7 +16,7 @@ import (
 func (s *userSession) load(ctx context.Context) *oauth2.Token {
 	tok, err := s.cache.Load(ctx, s.key)
 	if err != nil {
-		s.deps.logger.Warn("oauth2auth: reading the token cache failed", slog.Any("error", err))
+		s.o.logger.Warn("oauth2auth: reading the token cache failed", slog.Any("error", err))
 		return nil
 	}
 	return tok
@@ -28,7 +28,7 @@ func (s *userSession) load(ctx context.Context) *oauth2.Token {
 func (s *userSession) store(ctx context.Context, tok *oauth2.Token) (*oauth2.Token, error) {
 	s.last.Store(tok)
 	if err := s.cache.Store(ctx, s.key, tok); err != nil {
-		s.deps.logger.Warn("oauth2auth: writing the token cache failed", slog.Any("error", err))
+		s.o.logger.Warn("oauth2auth: writing the token cache failed", slog.Any("error", err))
 	}
 	return tok, nil
 }
@@ -54,7 +54,7 @@ func (s *userSession) lock(ctx context.Context) (unlock func(), err error) {
 	}
 	return func() {
 		if err := release(); err != nil {
-			s.deps.logger.Warn("oauth2auth: releasing the token cache lock failed", slog.Any("error", err))
+			s.o.logger.Warn("oauth2auth: releasing the token cache lock failed", slog.Any("error", err))
 		}
 		leave()
 	}, nil
