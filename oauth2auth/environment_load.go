@@ -29,11 +29,19 @@ const maxEnvironmentsFile = 1 << 20
 //	<PREFIX>_AUDIENCE        Audience
 //	<PREFIX>_RESOURCES       Resources, separated by spaces or commas
 //	<PREFIX>_PARAMS          Params, as a query string: "a=1&b=2"
+//	<PREFIX>_CLIENT_AUTH     ClientAuth: client_secret_basic (basic), client_secret_post (post),
+//	                         private_key_jwt or none
+//	<PREFIX>_CLIENT_KEY_FILE ClientKeyFile: PEM private key for private_key_jwt
+//	<PREFIX>_CLIENT_KEY_ID   ClientKeyID: the key's "kid"
 //
-// E.g. EnvironmentFromEnv("PROD") reads PROD_ISSUER. It returns an
-// *authorizer.InvalidConfigError when neither <PREFIX>_ISSUER nor
-// <PREFIX>_TOKEN_URL is set, or when <PREFIX>_PARAMS does not parse. URLs
-// are checked by the authorizer constructors (see Environment.Validate).
+// E.g. EnvironmentFromEnv("PROD") reads PROD_ISSUER. The prefix is used as
+// given and variable names are case-sensitive (on every system but
+// Windows): EnvironmentFromEnv("prod") reads prod_ISSUER, not PROD_ISSUER.
+// It returns an *[authorizer.InvalidConfigError] when neither
+// <PREFIX>_ISSUER nor <PREFIX>_TOKEN_URL is set, or when <PREFIX>_PARAMS
+// does not parse, or <PREFIX>_CLIENT_AUTH is not a known method. URLs and
+// the key file are checked by the authorizer constructors (see
+// [Environment.Validate]).
 func EnvironmentFromEnv(prefix string) (Environment, error) {
 	get := func(field string) string { return strings.TrimSpace(os.Getenv(prefix + "_" + field)) }
 	e := Environment{
@@ -47,6 +55,13 @@ func EnvironmentFromEnv(prefix string) (Environment, error) {
 		Scopes:        splitList(get("SCOPES")),
 		Audience:      get("AUDIENCE"),
 		Resources:     splitList(get("RESOURCES")),
+		ClientAuth:    get("CLIENT_AUTH"),
+		ClientKeyFile: get("CLIENT_KEY_FILE"),
+		ClientKeyID:   get("CLIENT_KEY_ID"),
+	}
+	if _, ok := clientAuthNames[strings.ToLower(e.ClientAuth)]; e.ClientAuth != "" && !ok {
+		return e, &authorizer.InvalidConfigError{Setting: "oauth2auth: " + prefix + "_CLIENT_AUTH",
+			Problem: "is not one of client_secret_basic, client_secret_post, private_key_jwt, none"}
 	}
 	if e.Name == "" {
 		e.Name = strings.ToLower(prefix)
@@ -100,8 +115,10 @@ func splitList(s string) []string {
 //	}
 //
 // An environment without a "name" gets its key. Unknown fields are refused,
-// so a typo does not silently drop a setting. The file holds no secrets
-// (see ClientInfoFromEnv for those). Errors are
+// so a typo does not silently drop a setting. "client_auth",
+// "client_key_file" and "client_key_id" choose the client authentication
+// (see [Environment].ClientAuth). The file holds no secrets (see
+// [ClientInfoFromEnv] for those; a private key stays in its own file). Errors are
 // *authorizer.InvalidConfigError naming the file.
 func LoadEnvironments(path string) (map[string]Environment, error) {
 	f, err := os.Open(path)
