@@ -229,3 +229,9 @@ func WithClock(now func() time.Time) Option {
 func WithLogger(l *slog.Logger) Option {
 	return func(o *options) { o.logger = l }
 }
+
+// UnsupportedTokenTypeError is returned when the token endpoint issues a
+// token whose token_type is not Bearer (in any case), e.g. DPoP, which
+// needs a proof key this SDK does not hold: RFC 6749 §7.1 forbids using a
+// token type the client does not understand. Temporary() is false.
+type UnsupportedTokenTypeError = tokenwire.UnsupportedTokenTypeError

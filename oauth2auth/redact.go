@@ -48,27 +48,30 @@ func describeLog(m map[string]string) slog.Value {
 	return slog.GroupValue(attrs...)
 }
 
-func (a *ServiceAccountAuthorizer) describe() map[string]string {
-	if a == nil || a.info == nil {
+// The ServiceAccountAuthorizer's methods have value receivers, so that a
+// dereferenced copy redacts as well (its fields are pointers and an
+// Environment: copying it is cheap and safe).
+func (a ServiceAccountAuthorizer) describe() map[string]string {
+	if a.info == nil {
 		return map[string]string{"type": "oauth2auth.ServiceAccountAuthorizer"}
 	}
 	return describe("ServiceAccountAuthorizer", a.info.ClientID, &a.config)
 }
 
 // String describes a without its secrets.
-func (a *ServiceAccountAuthorizer) String() string { return describeString(a.describe()) }
+func (a ServiceAccountAuthorizer) String() string { return describeString(a.describe()) }
 
 // GoString is String, for %#v.
-func (a *ServiceAccountAuthorizer) GoString() string { return a.String() }
+func (a ServiceAccountAuthorizer) GoString() string { return a.String() }
 
 // Format prints String for every verb.
-func (a *ServiceAccountAuthorizer) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, a.String()) }
+func (a ServiceAccountAuthorizer) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, a.String()) }
 
 // LogValue implements [slog.LogValuer] without the secrets.
-func (a *ServiceAccountAuthorizer) LogValue() slog.Value { return describeLog(a.describe()) }
+func (a ServiceAccountAuthorizer) LogValue() slog.Value { return describeLog(a.describe()) }
 
 // MarshalJSON encodes the description, without the secrets.
-func (a *ServiceAccountAuthorizer) MarshalJSON() ([]byte, error) { return json.Marshal(a.describe()) }
+func (a ServiceAccountAuthorizer) MarshalJSON() ([]byte, error) { return json.Marshal(a.describe()) }
 
 func (s *userSession) describe() map[string]string {
 	if s == nil {
