@@ -66,7 +66,7 @@ func (s KeySigner) alg() (string, error) {
 	case ed25519.PrivateKey:
 		return "EdDSA", nil
 	}
-	return "", errors.New("oauth2auth: private_key_jwt needs an RSA, ECDSA P-256 or Ed25519 private key")
+	return "", errors.New("needs an RSA, ECDSA P-256 or Ed25519 private key")
 }
 
 func (s KeySigner) sign(alg string, input []byte) ([]byte, error) {
@@ -105,4 +105,13 @@ func parseECDSA(der []byte) (r, s *big.Int, ok bool) {
 		return nil, nil, false
 	}
 	return sig.R, sig.S, true
+}
+
+// Check reports whether s can sign: a non-nil key of a supported type.
+func (s KeySigner) Check() error {
+	if s.Key == nil {
+		return errors.New("needs a private key, got nil")
+	}
+	_, err := s.alg()
+	return err
 }

@@ -1,12 +1,16 @@
-// Package tokenwire provides the one client of an OAuth 2.0 token endpoint
-// (RFC 6749 §3.2) that the SDK's authorizers share: it sends a token request
-// for any grant and turns the answer into an *oauth2.Token or a typed error
-// of package authorizer.
+// Package tokenwire provides the one client of an OAuth 2.0 authorization
+// server that the SDK's authorizers share: every request that carries
+// client credentials (token endpoint, RFC 6749 §3.2; device authorization,
+// RFC 8628 §3.1; revocation, RFC 7009 §2.1) is sent by [Send], and every
+// public document (provider metadata) is fetched by [Fetch]. [Do] sends a
+// token request for any grant and turns the answer into an
+// *[oauth2.Token] or a typed error of package authorizer; [Request.Refusal]
+// maps the error answers of the other endpoints the same way.
 //
 // # Sending
 //
-// Do posts Request.Form (grant_type and the grant's parameters) to
-// Request.URL, authenticating the client exactly one way (ClientAuth):
+// [Do] posts [Request].Form (grant_type and the grant's parameters) to
+// Request.URL, authenticating the client exactly one way ([ClientAuth]):
 //
 //	tok, err := tokenwire.Do(ctx, tokenwire.Request{
 //		URL:    "https://idp.example/oauth2/token",
@@ -21,20 +25,25 @@
 // never sent twice and never probed: client_id, client_secret and
 // client_assertion in Form are replaced by what Auth says.
 //
-// Do sends Accept: application/json, does not follow redirects (a token
-// endpoint that redirects is an error: the credentials must not follow),
-// reads at most MaxBodySize bytes of the answer, always closes the body, and
-// honours ctx: once ctx is done it returns an error for which
-// errors.Is(err, ctx.Err()) holds. Do is safe for concurrent use; it keeps
-// nothing after it returns.
+// [Send] and [Fetch] send Accept: application/json, do not follow
+// redirects (an endpoint that redirects is an error: the credentials must
+// not follow, and metadata must not come from plain http or another host),
+// read at most [MaxBodySize] bytes of the answer, always close the body,
+// and honour ctx: once ctx is done they return an error for which
+// errors.Is(err, ctx.Err()) holds. They are safe for concurrent use and
+// keep nothing after they return.
 //
 // # Parsing
 //
-// ParseResponse is pure: it takes the status, header and body of an answer.
-// A 2xx answer with an access_token gives a token whose Expiry comes from
-// expires_in; without expires_in the token lives for the given default
-// lifetime (data.DefaultTokenLifetime when that is zero), never forever. All
-// fields of the answer are kept: tok.Extra("id_token"), tok.Extra("scope").
+// [ParseResponse] is pure: it takes the status, header and body of an
+// answer. A 2xx answer with an access_token gives a token whose Expiry
+// comes from expires_in; without expires_in the token lives for the given
+// default lifetime ([data.DefaultTokenLifetime] when that is zero), never
+// forever. The access token must be a valid header value (visible ASCII),
+// and token_type must be Bearer in any case (or absent): other types are an
+// *[UnsupportedTokenTypeError] (RFC 6749 §7.1). TokenType is always
+// "Bearer". All fields of the answer are kept: tok.Extra("id_token"),
+// tok.Extra("scope").
 //
 // Error answers (RFC 6749 §5.2) become:
 //
@@ -56,6 +65,8 @@
 // polls that way) is classified by its code like an error answer.
 //
 // No error message contains a client secret, an assertion, or a token: the
-// body of an answer is never quoted, only the RFC 6749 error fields (cut to
-// a short length and stripped of control characters).
+// body of an answer is never quoted, only the RFC 6749 error fields, from
+// which every secret the request sent (client secret, assertion, refresh
+// token, code, verifier, device code, revoked token) is cut out ([Scrub])
+// before they are shortened and stripped of control characters ([Clean]).
 package tokenwire

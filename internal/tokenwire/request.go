@@ -119,7 +119,7 @@ func Send(ctx context.Context, r Request) (Answer, error) {
 // fields, status, Retry-After), as Do would: with the client id and user
 // name filled in, and no secret that r sent quoted back.
 func (r Request) Refusal(a Answer) error {
-	err := classify(a.Status, a.Header, a.fields(), a.Sent, append(r.secrets(), a.secrets...))
+	err := classifyAt(r.endpoint()+" endpoint", a.Status, a.Header, a.fields(), a.Sent, append(r.secrets(), a.secrets...))
 	return r.annotate(err)
 }
 

@@ -117,14 +117,19 @@ func unreadable(status int, header http.Header, kind string, now time.Time) erro
 // saying so, wrapping what its code means (e.g. *InvalidClientError), so
 // errors.As finds either.
 func classify(status int, header http.Header, fields map[string]any, now time.Time, secrets []string) error {
-	t := text{secrets: secrets}
+	return classifyAt("token endpoint", status, header, fields, now, secrets)
+}
+
+// classifyAt is classify for the endpoint named where.
+func classifyAt(where string, status int, header http.Header, fields map[string]any, now time.Time, secrets []string) error {
+	t := text{secrets: secrets, where: where}
 	err := refusal(status, header, fields, now, t)
 	var ae *authorizer.AuthorizationError
 	if status < 200 || status >= 300 || errors.As(err, &ae) {
 		return err
 	}
 	return &authorizer.AuthorizationError{StatusCode: status, Code: t.field(fields, "error"),
-		Message: prefix + "token endpoint answered success with an error", Err: err}
+		Message: prefix + t.where + " answered success with an error", Err: err}
 }
 
 // refusal maps an error answer to its typed error by status and code.
@@ -135,18 +140,18 @@ func refusal(status int, header http.Header, fields map[string]any, now time.Tim
 	switch {
 	case status == http.StatusTooManyRequests || status >= 500:
 		return &authorizer.AuthorizationError{StatusCode: status, Code: code, Description: desc, URI: uri,
-			RetryAfter: retryAfter(header, now), Message: prefix + "token endpoint is unavailable"}
+			RetryAfter: retryAfter(header, now), Message: prefix + t.where + " is unavailable"}
 	case code == "invalid_client" || code == "unauthorized_client" || code == "" && status == http.StatusUnauthorized:
 		return &authorizer.InvalidClientError{StatusCode: status, Code: code, Description: desc}
 	case code == "invalid_grant":
 		return &authorizer.InvalidCredentialsError{StatusCode: status, Code: code, Description: desc}
 	case code == "":
 		return &authorizer.AuthorizationError{StatusCode: status,
-			Message: prefix + "token endpoint refused the request without an error code"}
+			Message: prefix + t.where + " refused the request without an error code"}
 	}
-	msg := prefix + "token endpoint refused the request"
+	msg := prefix + t.where + " refused the request"
 	if status >= 200 && status < 300 {
-		msg = prefix + "token endpoint answered success with an error"
+		msg = prefix + t.where + " answered success with an error"
 	}
 	return &authorizer.AuthorizationError{StatusCode: status, Code: code, Description: desc, URI: uri, Message: msg}
 }
@@ -237,7 +242,10 @@ func stringField(fields map[string]any, key string) string {
 // text cleans server-supplied strings before they are quoted in an error:
 // the secrets the request sent are cut out first, then the string is
 // shortened and its control characters replaced.
-type text struct{ secrets []string }
+type text struct {
+	secrets []string
+	where   string // "token endpoint", "revocation endpoint", …
+}
 
 func (t text) field(fields map[string]any, key string) string {
 	return Clean(Scrub(stringField(fields, key), t.secrets...))

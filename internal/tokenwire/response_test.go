@@ -256,7 +256,8 @@ func FuzzParseResponse(f *testing.F) {
 		var ae *authorizer.AuthorizationError
 		var ic *authorizer.InvalidClientError
 		var cr *authorizer.InvalidCredentialsError
-		if !errors.As(err, &ae) && !errors.As(err, &ic) && !errors.As(err, &cr) {
+		var tt *UnsupportedTokenTypeError
+		if !errors.As(err, &ae) && !errors.As(err, &ic) && !errors.As(err, &cr) && !errors.As(err, &tt) {
 			t.Fatalf("untyped error %T: %v", err, err)
 		}
 		if ae != nil && (ae.RetryAfter < 0 || ae.RetryAfter > maxRetryAfter) {
