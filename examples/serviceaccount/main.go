@@ -7,8 +7,11 @@
 // by -env (default SERVICE): SERVICE_ISSUER (the token endpoint is
 // discovered) or SERVICE_TOKEN_URL, SERVICE_SCOPES, SERVICE_AUDIENCE,
 // SERVICE_RESOURCES, SERVICE_PARAMS; the client from SERVICE_CLIENT_ID,
-// SERVICE_CLIENT_SECRET and SERVICE_API_KEY. The secret is read from the
-// environment only, so it does not show in the process list.
+// SERVICE_CLIENT_SECRET and SERVICE_API_KEY, and how it authenticates from
+// SERVICE_CLIENT_AUTH (client_secret_basic, client_secret_post, or
+// private_key_jwt with SERVICE_CLIENT_KEY_FILE and SERVICE_CLIENT_KEY_ID;
+// -auth overrides it). The secret is read from the environment only, so it
+// does not show in the process list.
 //
 // Against the project's oidc-provider peer (scripts/peers/oidc-provider):
 //
@@ -42,7 +45,7 @@ func main() {
 	log.SetFlags(0)
 	prefix := flag.String("env", "SERVICE", "prefix of the environment variables that describe the provider and client")
 	apiURL := flag.String("api", "", "API URL to GET with the token (default $<PREFIX>_API_URL)")
-	auth := flag.String("auth", "client_secret_basic", "client authentication: client_secret_basic or client_secret_post")
+	auth := flag.String("auth", "", "client authentication: client_secret_basic, client_secret_post or private_key_jwt (default $<PREFIX>_CLIENT_AUTH, else client_secret_basic)")
 	verbose := flag.Bool("v", false, "log token lifecycle events (fingerprints only)")
 	flag.Parse()
 	if *apiURL == "" {
@@ -62,16 +65,14 @@ func run(prefix, apiURL, authName string, verbose bool) error {
 	if err != nil {
 		return err
 	}
-	method := oauth2auth.ClientSecretBasic
-	if authName == "client_secret_post" {
-		method = oauth2auth.ClientSecretPost
+	if authName != "" {
+		env.ClientAuth = authName
 	}
 	logger := slog.New(slog.DiscardHandler)
 	if verbose {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	authz, err := oauth2auth.NewServiceAccountAuthorizer(info, env,
-		oauth2auth.WithClientAuth(method), oauth2auth.WithLogger(logger))
+	authz, err := oauth2auth.NewServiceAccountAuthorizer(info, env, oauth2auth.WithLogger(logger))
 	if err != nil {
 		return err
 	}
