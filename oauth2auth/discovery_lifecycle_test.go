@@ -71,14 +71,21 @@ func TestDiscoveryWaitHonoursContext(t *testing.T) {
 	m := newMetadataServer(t)
 	m.gate = make(chan struct{})
 	defer close(m.gate)
-	a, err := NewServiceAccountAuthorizer(optSecret, Environment{Issuer: m.URL})
+	// No client timeout: the first discovery blocks until the test ends.
+	a, err := NewServiceAccountAuthorizer(optSecret, Environment{Issuer: m.URL}, WithHTTPClient(&http.Client{}))
 	require.NoError(t, err)
 	go func() { _, _ = a.Authorize(context.Background()) }() // holds the discovery
 	require.Eventually(t, func() bool { return m.fetches.Load() == 1 }, 10*time.Second, time.Millisecond)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err = a.Authorize(ctx)
-	require.ErrorIs(t, err, context.Canceled)
+	done := make(chan error, 1)
+	go func() { _, err := a.Authorize(ctx); done <- err }()
+	select {
+	case err := <-done:
+		require.ErrorIs(t, err, context.Canceled)
+	case <-time.After(10 * time.Second): // a watchdog, not a margin: the call must not wait for the discovery at all
+		t.Fatal("a caller with a canceled ctx waited for another caller's discovery")
+	}
 }
 
 // Issue 18 item 12: the service account's discovered environment is
