@@ -17,11 +17,11 @@ import (
 // token's nonce and the iss parameter of RFC 9207), shows a landing page,
 // and stops.
 //
-// It implements base.Authorizer and is safe for concurrent use. Authorize
-// returns a cached token when there is one (see WithTokenCache), refreshes
+// It implements [base.Authorizer] and is safe for concurrent use. Authorize
+// returns a cached token when there is one (see [WithTokenCache]), refreshes
 // it when it has expired, and opens the browser otherwise. ctx bounds the
-// sign-in, which also ends after WithSignInTimeout (default
-// DefaultSignInTimeout).
+// sign-in, which also ends after [WithSignInTimeout] (default
+// [DefaultSignInTimeout]).
 //
 // Printing: fmt, slog and encoding/json show the flow and client id, never
 // a secret or a token.

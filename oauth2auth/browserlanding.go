@@ -2,7 +2,7 @@ package oauth2auth
 
 import "html/template"
 
-// Landing is what a landing page template (WithLandingPage) is executed
+// Landing is what a landing page template ([WithLandingPage]) is executed
 // with, once the browser brings the authorization response back.
 type Landing struct {
 	// OK is true when the response carried a code. The code is still to be
@@ -14,7 +14,7 @@ type Landing struct {
 	Error string
 }
 
-// defaultLanding is the page shown when WithLandingPage is not given. It
+// defaultLanding is the page shown when [WithLandingPage] is not given. It
 // loads nothing from the network.
 var defaultLanding = template.Must(template.New("landing").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{if .OK}}Signed in{{else}}Sign-in failed{{end}}</title>

@@ -37,8 +37,8 @@ const slowDownStep = 5 * time.Second
 // code and approves, while this program polls the token endpoint. It suits
 // tools without a browser at hand (SSH sessions, containers).
 //
-// It implements base.Authorizer and is safe for concurrent use. Authorize
-// returns a cached token when there is one (see WithTokenCache), refreshes
+// It implements [base.Authorizer] and is safe for concurrent use. Authorize
+// returns a cached token when there is one (see [WithTokenCache]), refreshes
 // it when it has expired, and prompts the user otherwise. ctx bounds the
 // whole sign-in, polling included.
 //

@@ -104,7 +104,7 @@ func (e Environment) label() string {
 // Validate checks e before any request: an Issuer or a TokenURL is set, and
 // every URL that is set is absolute https (or http to a loopback host, or to
 // any host when allowHTTP is true). It returns an
-// *authorizer.InvalidConfigError naming the field.
+// *[authorizer.InvalidConfigError] naming the field.
 func (e Environment) Validate(allowHTTP bool) error {
 	if e.invalid != nil {
 		return e.invalid

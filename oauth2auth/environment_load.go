@@ -80,9 +80,9 @@ func EnvironmentFromEnv(prefix string) (Environment, error) {
 	return e, nil
 }
 
-// ClientInfoFromEnv reads a data.ClientInfo from <PREFIX>_CLIENT_ID,
+// ClientInfoFromEnv reads a [data.ClientInfo] from <PREFIX>_CLIENT_ID,
 // <PREFIX>_CLIENT_SECRET and <PREFIX>_API_KEY. It returns an
-// *authorizer.InvalidConfigError when <PREFIX>_CLIENT_ID is unset.
+// *[authorizer.InvalidConfigError] when <PREFIX>_CLIENT_ID is unset.
 func ClientInfoFromEnv(prefix string) (data.ClientInfo, error) {
 	info := data.ClientInfo{
 		ClientID:     strings.TrimSpace(os.Getenv(prefix + "_CLIENT_ID")),
@@ -119,7 +119,7 @@ func splitList(s string) []string {
 // "client_key_file" and "client_key_id" choose the client authentication
 // (see [Environment].ClientAuth). The file holds no secrets (see
 // [ClientInfoFromEnv] for those; a private key stays in its own file). Errors are
-// *authorizer.InvalidConfigError naming the file.
+// *[authorizer.InvalidConfigError] naming the file.
 func LoadEnvironments(path string) (map[string]Environment, error) {
 	f, err := os.Open(path)
 	if err != nil {

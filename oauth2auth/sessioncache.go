@@ -34,7 +34,7 @@ func (s *userSession) store(ctx context.Context, tok *oauth2.Token) (*oauth2.Tok
 }
 
 // lock makes the caller the only one in this process (turn) and, when the
-// cache is a base.CacheLocker, across processes, until unlock. It honours
+// cache is a [base.CacheLocker], across processes, until unlock. It honours
 // ctx while waiting. unlock is never nil when err is nil.
 func (s *userSession) lock(ctx context.Context) (unlock func(), err error) {
 	select {

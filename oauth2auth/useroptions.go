@@ -27,12 +27,12 @@ type userOptions struct {
 }
 
 // DefaultSignInTimeout bounds an interactive sign-in (the user's part of
-// the browser flow) when WithSignInTimeout is not given.
+// the browser flow) when [WithSignInTimeout] is not given.
 const DefaultSignInTimeout = 5 * time.Minute
 
 // WithTokenCache keeps the user's tokens in cache (e.g. a *filecache.Cache,
 // so the user stays signed in across runs) instead of in memory. When cache
-// also implements base.CacheLocker, an interactive sign-in or a refresh
+// also implements [base.CacheLocker], an interactive sign-in or a refresh
 // holds its lock, so that processes sharing the cache sign in once.
 // Device and browser flows. nil means the default, a memory cache
 // ([base.NewMemoryCache]): the user signs in once per process.
@@ -63,7 +63,7 @@ func WithCacheKey(key string) Option {
 // WithInteractiveReauth lets Authorize and Refresh start a new interactive
 // sign-in when the refresh token of an existing session is refused (or the
 // session has none). Default false: they return the
-// *authorizer.InvalidCredentialsError and the tool decides (e.g. tells the
+// *[authorizer.InvalidCredentialsError] and the tool decides (e.g. tells the
 // user to run its "login" command, which calls SignIn). A first sign-in,
 // with nothing cached, is always interactive. Device and browser flows.
 func WithInteractiveReauth(allow bool) Option {

@@ -30,7 +30,7 @@ import (
 // With [base.Transport]: call Authorize (or SignIn) with the command's own
 // context before the first request, so that the user's part of a sign-in
 // is not cut short by the Transport's fetch timeout (30 s by default); give
-// the Transport base.WithFetchTimeout(DefaultSignInTimeout) when it may
+// the Transport base.WithFetchTimeout([DefaultSignInTimeout]) when it may
 // have to sign the user in again itself ([WithInteractiveReauth]).
 type UserAuthorizer interface {
 	base.Authorizer
@@ -115,7 +115,7 @@ func cmpOr[T comparable](v, def T) T {
 	return v
 }
 
-// userScopes are the Environment's scopes followed by WithExtraScopes',
+// userScopes are the Environment's scopes followed by [WithExtraScopes]',
 // without duplicates.
 func userScopes(env *Environment, o *options) []string {
 	var out []string
