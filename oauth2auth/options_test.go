@@ -7,9 +7,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"go/ast"
-	"go/parser"
-	"go/token"
-	"io/fs"
 	"net/http"
 	"strings"
 	"testing"
@@ -136,27 +133,19 @@ func assertOptionError(t *testing.T, err error, option, problem string) {
 // Issue 18 item 13: no method is named init (it reads like the package
 // initialiser), and the user session is not spread over many files.
 func TestNoMethodNamedInit(t *testing.T) {
-	fset := token.NewFileSet()
-	pkgs, err := parser.ParseDir(fset, ".", func(fi fs.FileInfo) bool {
-		return !strings.HasSuffix(fi.Name(), "_test.go")
-	}, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fset, files := packageSources(t)
 	sessionFiles := map[string]bool{}
-	for _, p := range pkgs {
-		for name, f := range p.Files {
-			for _, d := range f.Decls {
-				fn, ok := d.(*ast.FuncDecl)
-				if !ok || fn.Recv == nil {
-					continue
-				}
-				if fn.Name.Name == "init" {
-					t.Errorf("%s: method named init", fset.Position(fn.Pos()))
-				}
-				if recvName(fn) == "userSession" {
-					sessionFiles[name] = true
-				}
+	for name, f := range files {
+		for _, d := range f.Decls {
+			fn, ok := d.(*ast.FuncDecl)
+			if !ok || fn.Recv == nil {
+				continue
+			}
+			if fn.Name.Name == "init" {
+				t.Errorf("%s: method named init", fset.Position(fn.Pos()))
+			}
+			if recvName(fn) == "userSession" {
+				sessionFiles[name] = true
 			}
 		}
 	}
