@@ -134,7 +134,7 @@ func (a *Authorizer) Refresh(ctx context.Context, tok *oauth2.Token) (*oauth2.To
 	}
 	out, err := a.cognito.InitiateAuth(ctx, a.initiateInput(refreshTokenAuth, params))
 	if err != nil {
-		return nil, mapError(err, phaseRefresh, a.info.ClientID, user)
+		return nil, mapError(err, phaseRefresh, a.info.ClientID, user, a.sentSecrets(params, a.heldPassword()))
 	}
 	if out.AuthenticationResult == nil {
 		return nil, unexpected("REFRESH_TOKEN_AUTH answered without tokens", string(out.ChallengeName))
