@@ -47,11 +47,20 @@ var (
 // NewAuthorizer returns an Authorizer for the app client info (a secret,
 // when the client has one, is used for SECRET_HASH), the user creds, and the
 // pool of env. It makes no network call. Invalid settings give an
-// *authorizer.InvalidConfigError naming the setting.
+// *authorizer.InvalidConfigError naming the setting (or the [Option]); a
+// nil Option is skipped.
 func NewAuthorizer(info data.ClientInfo, creds data.UserCredentials, env Environment, opts ...Option) (*Authorizer, error) {
-	o := options{now: time.Now, random: rand.Reader}
+	var o options
 	for _, opt := range opts {
-		opt(&o)
+		if opt != nil {
+			opt(&o)
+		}
+	}
+	if o.now == nil {
+		o.now = time.Now
+	}
+	if o.random == nil {
+		o.random = rand.Reader
 	}
 	if err := validate(info, creds, env, o); err != nil {
 		return nil, err
@@ -78,8 +87,8 @@ func validate(info data.ClientInfo, creds data.UserCredentials, env Environment,
 		return configError("UserCredentials.UserName", "is empty")
 	case creds.Password == "":
 		return configError("UserCredentials.Password", "is empty")
-	case o.now == nil:
-		return configError("WithClock", "is nil")
+	case o.cognito != nil && o.httpClient != nil:
+		return configError("WithHTTPClient", "cannot be combined with WithCognitoClient (the HTTP client is the default Cognito client's)")
 	}
 	return env.validate(o.insecureHTTP)
 }

@@ -25,9 +25,20 @@ type ChallengeError struct {
 
 func (e *ChallengeError) Error() string {
 	if e.Err == nil {
-		return fmt.Sprintf("srp: challenge %s needs a handler (see WithChallengeHandler)", e.Name)
+		return fmt.Sprintf("srp: challenge %s needs a handler (see %s)", e.Name, handlerOption(e.Name))
 	}
 	return fmt.Sprintf("srp: challenge %s: %v", e.Name, e.Err)
+}
+
+// handlerOption names the option that answers the challenge name.
+func handlerOption(name string) string {
+	switch name {
+	case challengeNewPassword:
+		return "srp.WithNewPasswordHandler"
+	case challengeSoftwareToken, challengeSMS, challengeEmailOTP:
+		return "srp.WithMFAHandler"
+	}
+	return "srp.WithChallengeHandler"
 }
 
 // Unwrap returns the handler's error.

@@ -186,3 +186,29 @@ func TestServerTextIsCleaned(t *testing.T) {
 		})
 	}
 }
+
+// TestChallengeErrorNamesTheOption: a challenge without a handler points
+// at the option that answers it.
+func TestChallengeErrorNamesTheOption(t *testing.T) {
+	for _, tc := range []struct{ challenge, option string }{
+		{"NEW_PASSWORD_REQUIRED", "srp.WithNewPasswordHandler"},
+		{"SOFTWARE_TOKEN_MFA", "srp.WithMFAHandler"},
+		{"SMS_MFA", "srp.WithMFAHandler"},
+		{"EMAIL_OTP", "srp.WithMFAHandler"},
+		{"SELECT_MFA_TYPE", "srp.WithChallengeHandler"},
+	} {
+		t.Run(tc.challenge, func(t *testing.T) {
+			err := &srp.ChallengeError{Name: tc.challenge}
+			assert.Equal(t, "srp: challenge "+tc.challenge+" needs a handler (see "+tc.option+")", err.Error())
+		})
+	}
+	// Through a real sign-in: frank must choose a new password.
+	f := srptest.NewFake(testPoolName, testClientID, "", map[string]*srptest.User{
+		"frank": {Password: "Frank-Temp0rary!", ForceChange: true}})
+	a, err := srp.NewAuthorizer(data.ClientInfo{ClientID: testClientID},
+		data.UserCredentials{UserName: "frank", Password: "Frank-Temp0rary!"}, testEnv, srp.WithCognitoClient(f))
+	require.NoError(t, err)
+	_, err = a.Authorize(context.Background())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "WithNewPasswordHandler")
+}
