@@ -19,7 +19,8 @@ var (
 	// ErrClosed: the Transport was closed.
 	ErrClosed = errors.New("authorizer: transport closed")
 	// ErrBackoff: token requests failed recently and the next one is not due;
-	// the error that caused the backoff is wrapped alongside.
+	// the error that caused the backoff is wrapped alongside (see
+	// [AuthorizationError.RetryAfter]).
 	ErrBackoff = errors.New("authorizer: token requests are backing off after a failure")
 )
 
@@ -34,7 +35,8 @@ type AuthorizationError struct {
 	// Code, Description and URI are the RFC 6749 §5.2 "error",
 	// "error_description" and "error_uri" fields, when the server sent them.
 	Code, Description, URI string
-	// RetryAfter is the server's Retry-After, or 0 when it sent none.
+	// RetryAfter is the server's Retry-After, or 0 when it sent none (see
+	// [ParseRetryAfter]).
 	RetryAfter time.Duration
 	// Err is the cause, if any.
 	Err error
@@ -70,11 +72,11 @@ func (e *AuthorizationError) Unwrap() error { return e.Err }
 //     (a net.Error: connection refused, reset, DNS failure, i/o timeout).
 //
 // The end of a context is not temporary: when the chain holds
-// context.Canceled, or context.DeadlineExceeded itself (a context's
+// [context.Canceled], or [context.DeadlineExceeded] itself (a context's
 // deadline, typically the caller's own, or a Transport's Close), the
 // request was given up by its caller and says nothing about the provider;
-// Temporary reports false, and errors.Is(err, context.DeadlineExceeded) or
-// errors.Is(err, context.Canceled) tells the caller it was theirs. Every
+// Temporary reports false, and errors.Is(err, [context.DeadlineExceeded]) or
+// errors.Is(err, [context.Canceled]) tells the caller it was theirs. Every
 // other failure (a refused request, a malformed answer) is not temporary.
 func (e *AuthorizationError) Temporary() bool {
 	switch {
@@ -97,9 +99,9 @@ func (e *AuthorizationError) Temporary() bool {
 // SDK gives it (e.g. a Transport's fetch timeout): the provider was too
 // slow, which [AuthorizationError.Temporary] reports as temporary, unlike
 // the end of the caller's own context. errors.Is(ErrTimeout,
-// context.DeadlineExceeded) is true, so code that checks for a deadline
+// [context.DeadlineExceeded]) is true, so code that checks for a deadline
 // still sees one. SDK code sets it as the cause of its own timeouts:
-// context.WithTimeoutCause(ctx, d, authorizer.ErrTimeout); net/http then
+// [context.WithTimeoutCause](ctx, d, authorizer.ErrTimeout); net/http then
 // reports the cause.
 var ErrTimeout error = timeoutError{}
 

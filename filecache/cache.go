@@ -18,7 +18,7 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// DefaultDirName is the directory created under os.UserCacheDir when no
+// DefaultDirName is the directory created under [os.UserCacheDir] when no
 // [WithDir] option is given.
 const DefaultDirName = "authorizer"
 
@@ -51,10 +51,10 @@ type config struct {
 }
 
 // WithDir keeps the files in dir instead of the default,
-// os.UserCacheDir()/authorizer ([DefaultDirName]). The directory is created
+// [os.UserCacheDir]()/authorizer ([DefaultDirName]). The directory is created
 // 0700 when missing. It must belong to this user and not be writable by
 // group or others (see [InsecureAllowSharedDir]); a symbolic link to such a
-// directory is fine. An empty dir is an *authorizer.InvalidConfigError.
+// directory is fine. An empty dir is an [*authorizer.InvalidConfigError].
 func WithDir(dir string) Option {
 	return func(c *config) error {
 		if dir == "" {
@@ -67,7 +67,7 @@ func WithDir(dir string) Option {
 
 // WithEncryptionKey seals the files with AES-GCM under key, which must be
 // 16, 24 or 32 bytes (AES-128/192/256; 32 is recommended); any other length
-// is an *authorizer.InvalidConfigError. The slice is copied. Default: no
+// is an [*authorizer.InvalidConfigError]. The slice is copied. Default: no
 // encryption (plain JSON, protected by the file modes). See the package
 // documentation for what protects the key.
 func WithEncryptionKey(key []byte) Option {
@@ -108,7 +108,7 @@ func InsecureAllowSharedDir() Option {
 
 // WithLockRetry sets how often Lock tries again while another process
 // holds the lock. It must be positive; zero or less is an
-// *authorizer.InvalidConfigError. Default: 50 ms.
+// [*authorizer.InvalidConfigError]. Default: 50 ms.
 func WithLockRetry(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {
@@ -122,7 +122,7 @@ func WithLockRetry(d time.Duration) Option {
 // New returns a Cache, creating its directory (0700) if needed. A bad
 // option, a directory that cannot be created, or one that belongs to
 // another user or is writable by others (unless [InsecureAllowSharedDir])
-// is an *authorizer.InvalidConfigError naming it.
+// is an [*authorizer.InvalidConfigError] naming it.
 func New(opts ...Option) (*Cache, error) {
 	cfg := config{lockRetry: 50 * time.Millisecond}
 	for _, o := range opts {
@@ -167,7 +167,7 @@ func (c *Cache) Dir() string { return c.dir }
 // path returns the token file of key.
 func (c *Cache) path(key string) string { return filepath.Join(c.dir, fileName(key)) }
 
-// Load implements base.TokenCache. A missing file gives (nil, nil); a file
+// Load implements [base.TokenCache]. A missing file gives (nil, nil); a file
 // that cannot be used is logged and also gives (nil, nil): a damaged file,
 // a symbolic link (never followed), anything but a regular file of this
 // user (a FIFO, a device, a directory, another user's file). Nothing at
@@ -212,7 +212,7 @@ func readCapped(p string) ([]byte, error) {
 	return b, nil
 }
 
-// Store implements base.TokenCache: it writes tok atomically, 0600.
+// Store implements [base.TokenCache]: it writes tok atomically, 0600.
 func (c *Cache) Store(_ context.Context, key string, tok *oauth2.Token) error {
 	if tok == nil {
 		return c.Delete(context.Background(), key)
@@ -227,7 +227,7 @@ func (c *Cache) Store(_ context.Context, key string, tok *oauth2.Token) error {
 	return nil
 }
 
-// Delete implements base.TokenCache.
+// Delete implements [base.TokenCache].
 func (c *Cache) Delete(_ context.Context, key string) error {
 	if err := os.Remove(c.path(key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return ioError("deleting the token file failed", err)
@@ -236,7 +236,7 @@ func (c *Cache) Delete(_ context.Context, key string) error {
 }
 
 // ioError reports a failure to use the cache's files. It is an
-// *authorizer.AuthorizationError whose Err is the cause (e.g. an
+// [*authorizer.AuthorizationError] whose Err is the cause (e.g. an
 // *fs.PathError, or ctx's error while waiting for a lock).
 func ioError(msg string, err error) error {
 	return &authorizer.AuthorizationError{Message: "filecache: " + msg, Err: err}

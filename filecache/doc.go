@@ -1,13 +1,13 @@
 // Package filecache provides a [base.TokenCache] (and [base.CacheLocker])
 // that keeps user tokens in files, so that a command-line tool stays signed
-// in across runs. Pass a [*Cache] to base.WithCache, or to the user flows'
+// in across runs. Pass a [*Cache] to [base.WithCache], or to the user flows'
 // cache options (oauth2auth.WithTokenCache).
 //
 // # Layout
 //
 // Each cache key (see Key: issuer + client id + scopes) is stored in its own
 // file named after the SHA-256 of the key, inside a per-user directory
-// (default: os.UserCacheDir()/authorizer, created 0700). Token files are
+// (default: [os.UserCacheDir]()/authorizer, created 0700). Token files are
 // created 0600 and written atomically: a temporary file in the same
 // directory is written, flushed with fsync and renamed over the old one, so a
 // reader never sees half a file, even after a crash.
@@ -46,10 +46,10 @@
 //
 // # Errors
 //
-// New returns an *authorizer.InvalidConfigError for a bad option, a
+// New returns an [*authorizer.InvalidConfigError] for a bad option, a
 // directory it cannot create, or a directory it does not trust (see
 // above). Load returns an error only for an ended ctx. Store, Delete and
-// Lock return an *authorizer.AuthorizationError wrapping the cause (a file
+// Lock return an [*authorizer.AuthorizationError] wrapping the cause (a file
 // system error, or ctx's error while waiting for the lock).
 //
 // # Encryption at rest

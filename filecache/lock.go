@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Lock implements base.CacheLocker with an exclusive advisory lock on
+// Lock implements [base.CacheLocker] with an exclusive advisory lock on
 // "<token file>.lock", held until unlock is called. It blocks, trying again
 // every lock-retry interval (WithLockRetry), until the lock is free or ctx
 // ends (then the error wraps ctx.Err()). The lock works between processes

@@ -16,14 +16,14 @@ import (
 
 // Authorizer signs a user in to a Cognito user pool with SRP
 // (USER_SRP_AUTH) and renews the session with the refresh token
-// (REFRESH_TOKEN_AUTH). Use it with base.NewTransport or base.NewClient.
+// (REFRESH_TOKEN_AUTH). Use it with [base.NewTransport] or [base.NewClient].
 //
 // Concurrency: safe for concurrent use. Authorize and Refresh make their
 // calls on the ctx they are given and keep nothing of it.
 //
 // Fallback: Refresh never signs in with the password. A refused refresh
-// token is reported as an *authorizer.InvalidCredentialsError, on which
-// base.Transport calls Authorize once: exactly one full sign-in, never two.
+// token is reported as an [*authorizer.InvalidCredentialsError], on which
+// [base.Transport] calls Authorize once: exactly one full sign-in, never two.
 // Callers that use the Authorizer without a Transport do the same.
 type Authorizer struct {
 	info     data.ClientInfo
@@ -47,7 +47,7 @@ var (
 // NewAuthorizer returns an Authorizer for the app client info (a secret,
 // when the client has one, is used for SECRET_HASH), the user creds, and the
 // pool of env. It makes no network call. Invalid settings give an
-// *authorizer.InvalidConfigError naming the setting (or the [Option]); a
+// [*authorizer.InvalidConfigError] naming the setting (or the [Option]); a
 // nil Option is skipped.
 func NewAuthorizer(info data.ClientInfo, creds data.UserCredentials, env Environment, opts ...Option) (*Authorizer, error) {
 	var o options
@@ -99,7 +99,7 @@ func (a *Authorizer) ClientInfo() data.ClientInfo { return a.info }
 // Environment returns the pool the Authorizer signs in to.
 func (a *Authorizer) Environment() Environment { return a.env }
 
-// Expired reports whether tok should be renewed (base.TokenExpired at the
+// Expired reports whether tok should be renewed ([base.TokenExpired] at the
 // Authorizer's clock).
 func (a *Authorizer) Expired(tok *oauth2.Token) bool {
 	return base.TokenExpired(tok, a.opts.now())
@@ -126,7 +126,7 @@ func (a *Authorizer) Authorize(ctx context.Context) (*oauth2.Token, error) {
 
 // Refresh renews tok with its refresh token (REFRESH_TOKEN_AUTH): one call,
 // no SRP. Cognito returns no new refresh token, so tok's is kept. A refused
-// or missing refresh token is an *authorizer.InvalidCredentialsError; see
+// or missing refresh token is an [*authorizer.InvalidCredentialsError]; see
 // the Authorizer's doc for the fallback.
 func (a *Authorizer) Refresh(ctx context.Context, tok *oauth2.Token) (*oauth2.Token, error) {
 	if tok == nil || tok.RefreshToken == "" {

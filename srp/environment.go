@@ -49,7 +49,7 @@ const (
 // E.g. EnvironmentFromEnv("COGNITO") reads COGNITO_USER_POOL_ID. Variable
 // names are case-sensitive (on every system but Windows), so the prefix is
 // used exactly as given. Values are trimmed of surrounding spaces. It
-// returns an *authorizer.InvalidConfigError naming the variable when
+// returns an [*authorizer.InvalidConfigError] naming the variable when
 // <PREFIX>_USER_POOL_ID is unset (with the Environment read so far). The
 // rest is checked by [NewAuthorizer].
 func EnvironmentFromEnv(prefix string) (Environment, error) {

@@ -13,9 +13,9 @@ import (
 // answer: no handler was configured for it (Err is nil), or the handler
 // failed (Err is its error). It never holds the answer.
 //
-// The Authorizer returns it wrapped in an *authorizer.AuthorizationError
+// The Authorizer returns it wrapped in an [*authorizer.AuthorizationError]
 // (Code = the challenge name), so both errors.As(err, &*ChallengeError) and
-// errors.As(err, &*authorizer.AuthorizationError) work; Temporary() is false.
+// errors.As(err, &[*authorizer.AuthorizationError]) work; Temporary() is false.
 type ChallengeError struct {
 	// Name is the challenge, e.g. "SOFTWARE_TOKEN_MFA".
 	Name string

@@ -10,7 +10,7 @@ import (
 // Option configures an [Authorizer]; pass it to [NewAuthorizer]. Every
 // option is optional. nil for a dependency (a client, a clock, a handler)
 // means its documented default; a combination that cannot work is an
-// *authorizer.InvalidConfigError naming the option, never silently
+// [*authorizer.InvalidConfigError] naming the option, never silently
 // ignored.
 type Option func(*options)
 
@@ -34,7 +34,7 @@ type options struct {
 // a fake). Default, and what nil means: an aws-sdk-go-v2 client for the
 // Environment (anonymous credentials, no SDK retries but one for a lost
 // connection, the HTTP client of [WithHTTPClient]). Combined with a
-// non-nil WithHTTPClient it is an *authorizer.InvalidConfigError: the HTTP
+// non-nil WithHTTPClient it is an [*authorizer.InvalidConfigError]: the HTTP
 // client belongs to the default Cognito client.
 func WithCognitoClient(c CognitoClient) Option {
 	return func(o *options) { o.cognito = c }
@@ -43,7 +43,7 @@ func WithCognitoClient(c CognitoClient) Option {
 // WithHTTPClient sets the HTTP client of the default Cognito client.
 // Default, and what nil means: an http.Client with [DefaultHTTPTimeout].
 // It cannot be combined with [WithCognitoClient] (an
-// *authorizer.InvalidConfigError), whose client makes its own calls.
+// [*authorizer.InvalidConfigError]), whose client makes its own calls.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(o *options) { o.httpClient = hc }
 }
@@ -68,7 +68,7 @@ func WithIDToken() Option {
 // first successful sign-in (default: it keeps it, in memory only, for a
 // new sign-in when the refresh token is refused). From then on only the refresh token renews the
 // session; once Cognito refuses it, Authorize fails with an
-// *authorizer.InvalidCredentialsError instead of signing in again.
+// [*authorizer.InvalidCredentialsError] instead of signing in again.
 func WithoutStoredPassword() Option {
 	return func(o *options) { o.dropPassword = true }
 }
@@ -118,7 +118,7 @@ func WithClientMetadata(m map[string]string) Option {
 // host that is not loopback. The password proof and the tokens then cross
 // the network in the clear. Only for test networks. Default: plain http is
 // accepted for loopback hosts only; otherwise NewAuthorizer returns an
-// *authorizer.InvalidConfigError naming srp.InsecureAllowHTTP.
+// [*authorizer.InvalidConfigError] naming srp.InsecureAllowHTTP.
 func InsecureAllowHTTP() Option {
 	return func(o *options) { o.insecureHTTP = true }
 }
