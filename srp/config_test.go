@@ -142,3 +142,13 @@ func TestLoadEnvironments(t *testing.T) {
 	var ce *authorizer.InvalidConfigError
 	require.True(t, errors.As(err, &ce))
 }
+
+// TestInsecureHintNamesThePackage: three packages export an
+// InsecureAllowHTTP; the error says which one.
+func TestInsecureHintNamesThePackage(t *testing.T) {
+	env := testEnv
+	env.Endpoint = "http://cognito.example.com"
+	_, err := srp.NewAuthorizer(data.ClientInfo{ClientID: testClientID},
+		data.UserCredentials{UserName: "alice", Password: alicePass}, env)
+	require.ErrorContains(t, err, "see srp.InsecureAllowHTTP")
+}
