@@ -1,7 +1,7 @@
 // Package filecache provides a [base.TokenCache] (and [base.CacheLocker])
 // that keeps user tokens in files, so that a command-line tool stays signed
 // in across runs. Pass a [*Cache] to [base.WithCache], or to the user flows'
-// cache options (oauth2auth.WithTokenCache).
+// cache options ([oauth2auth.WithTokenCache]).
 //
 // # Layout
 //
@@ -30,7 +30,7 @@
 // reader. So:
 //
 //   - [New] refuses a directory that belongs to another user or that group
-//     or others may write to, with an *authorizer.InvalidConfigError that
+//     or others may write to, with an [*authorizer.InvalidConfigError] that
 //     says how to fix it; [InsecureAllowSharedDir] accepts one (a
 //     symbolic link to a directory is judged by its target);
 //   - token and lock files are opened without following symbolic links
@@ -77,4 +77,6 @@
 // for another key, or sealed with another encryption key is treated as
 // absent: Load logs a warning (through [WithLogger]'s slog.Logger, never with
 // token contents) and returns (nil, nil), and the next Store replaces it.
+//
+// [oauth2auth.WithTokenCache]: https://pkg.go.dev/github.com/seed-d44eba79/authorizer/oauth2auth#WithTokenCache
 package filecache

@@ -90,7 +90,7 @@
 //     and Temporary() true; 5xx and network failures are Temporary too
 //     (the end of the caller's ctx is not: see
 //     [authorizer.AuthorizationError.Temporary]).
-//   - Anything else is an *authorizer.AuthorizationError with Cognito's
+//   - Anything else is an [*authorizer.AuthorizationError] with Cognito's
 //     error code and message, wrapping the SDK error. Cognito's text is
 //     capped, its control characters replaced, and every secret the call
 //     sent (SECRET_HASH, SRP values, the refresh token, a new password,

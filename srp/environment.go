@@ -39,7 +39,7 @@ const (
 
 // EnvironmentFromEnv reads an Environment from the process environment,
 // from variables named prefix + "_" + field, as
-// oauth2auth.EnvironmentFromEnv does:
+// [oauth2auth.EnvironmentFromEnv] does:
 //
 //	<PREFIX>_NAME          Name (default: prefix in lower case)
 //	<PREFIX>_REGION        Region (default: the region part of the pool id)
@@ -52,6 +52,8 @@ const (
 // returns an [*authorizer.InvalidConfigError] naming the variable when
 // <PREFIX>_USER_POOL_ID is unset (with the Environment read so far). The
 // rest is checked by [NewAuthorizer].
+//
+// [oauth2auth.EnvironmentFromEnv]: https://pkg.go.dev/github.com/seed-d44eba79/authorizer/oauth2auth#EnvironmentFromEnv
 func EnvironmentFromEnv(prefix string) (Environment, error) {
 	get := func(suffix string) string { return strings.TrimSpace(os.Getenv(prefix + suffix)) }
 	e := Environment{

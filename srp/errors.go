@@ -94,14 +94,14 @@ const (
 // errors:
 //
 //   - NotAuthorizedException and UserNotFoundException: an
-//     *authorizer.InvalidCredentialsError with one fixed message per phase,
+//     [*authorizer.InvalidCredentialsError] with one fixed message per phase,
 //     the same for both codes (no user enumeration) and without the
 //     server's text;
-//   - ResourceNotFoundException (unknown app client): *authorizer.InvalidClientError;
+//   - ResourceNotFoundException (unknown app client): [*authorizer.InvalidClientError];
 //   - TooManyRequestsException and LimitExceededException: an
-//     *authorizer.AuthorizationError with the HTTP status that carried it
+//     [*authorizer.AuthorizationError] with the HTTP status that carried it
 //     (Cognito uses 400) and a cause that makes Temporary() true;
-//   - anything else: an *authorizer.AuthorizationError with the HTTP status
+//   - anything else: an [*authorizer.AuthorizationError] with the HTTP status
 //     (5xx is Temporary), the error code and message, wrapping err.
 //
 // Every text of the server quoted in the result (the code, the message, the
