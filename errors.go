@@ -19,7 +19,8 @@ var (
 	// ErrClosed: the Transport was closed.
 	ErrClosed = errors.New("authorizer: transport closed")
 	// ErrBackoff: token requests failed recently and the next one is not due;
-	// the error that caused the backoff is wrapped alongside.
+	// the error that caused the backoff is wrapped alongside (see
+	// [AuthorizationError.RetryAfter]).
 	ErrBackoff = errors.New("authorizer: token requests are backing off after a failure")
 )
 
@@ -34,7 +35,8 @@ type AuthorizationError struct {
 	// Code, Description and URI are the RFC 6749 §5.2 "error",
 	// "error_description" and "error_uri" fields, when the server sent them.
 	Code, Description, URI string
-	// RetryAfter is the server's Retry-After, or 0 when it sent none.
+	// RetryAfter is the server's Retry-After, or 0 when it sent none (see
+	// [ParseRetryAfter]).
 	RetryAfter time.Duration
 	// Err is the cause, if any.
 	Err error
@@ -57,29 +59,82 @@ func (e *AuthorizationError) Error() string {
 // Unwrap returns the cause.
 func (e *AuthorizationError) Unwrap() error { return e.Err }
 
-// Temporary reports whether retrying later can help: the server was
-// throttling (429) or failing (5xx), or the network failed.
+// Temporary reports whether the provider, or the network to it, failed in
+// a way that may pass, so that the same request sent later can succeed:
 //
-// A cause that says it is temporary (a Temporary method, e.g. a service's
-// throttling error carried by an HTTP 400) makes the error temporary too.
+//   - the provider answered 429 (throttling) or 5xx (failing);
+//   - a request to the provider ran out of the time the SDK gives it
+//     ([ErrTimeout] in the chain: the provider was too slow), or an
+//     http.Client's own Timeout;
+//   - a cause says it is temporary (a Temporary method returning true,
+//     e.g. a service's throttling error carried by an HTTP 400);
+//   - no answer arrived (StatusCode 0) because of a network failure
+//     (a net.Error: connection refused, reset, DNS failure, i/o timeout).
+//
+// The end of a context is not temporary: when the chain holds
+// [context.Canceled], or [context.DeadlineExceeded] itself (a context's
+// deadline, typically the caller's own, or a Transport's Close), the
+// request was given up by its caller and says nothing about the provider;
+// Temporary reports false, and errors.Is(err, [context.DeadlineExceeded]) or
+// errors.Is(err, [context.Canceled]) tells the caller it was theirs. Every
+// other failure (a refused request, a malformed answer) is not temporary.
 func (e *AuthorizationError) Temporary() bool {
-	if e.StatusCode == http.StatusTooManyRequests || e.StatusCode >= 500 {
+	switch {
+	case e.StatusCode == http.StatusTooManyRequests || e.StatusCode >= 500:
 		return true
+	case holds(e.Err, ErrTimeout):
+		return true
+	case errors.Is(e.Err, context.Canceled) || holds(e.Err, context.DeadlineExceeded):
+		return false
 	}
 	var t interface{ Temporary() bool }
 	if errors.As(e.Err, &t) && t.Temporary() {
 		return true
 	}
-	return e.StatusCode == 0 && isNetworkCause(e.Err)
+	var ne net.Error
+	return e.StatusCode == 0 && errors.As(e.Err, &ne)
 }
 
-// isNetworkCause reports whether err is a network failure or a timeout.
-func isNetworkCause(err error) bool {
-	if err == nil {
-		return false
+// ErrTimeout marks a request to a provider that ran out of the time the
+// SDK gives it (e.g. a Transport's fetch timeout): the provider was too
+// slow, which [AuthorizationError.Temporary] reports as temporary, unlike
+// the end of the caller's own context. errors.Is(ErrTimeout,
+// [context.DeadlineExceeded]) is true, so code that checks for a deadline
+// still sees one. SDK code sets it as the cause of its own timeouts:
+// [context.WithTimeoutCause](ctx, d, authorizer.ErrTimeout); net/http then
+// reports the cause.
+var ErrTimeout error = timeoutError{}
+
+type timeoutError struct{}
+
+func (timeoutError) Error() string        { return "authorizer: the request to the provider timed out" }
+func (timeoutError) Is(target error) bool { return target == context.DeadlineExceeded }
+func (timeoutError) Timeout() bool        { return true }
+
+// holds reports whether target itself (compared with ==, not through Is
+// methods) is in err's chain. errors.Is would also match errors that only
+// say they are like target (an HTTP client's timeout, [ErrTimeout] "is" a
+// deadline).
+func holds(err, target error) bool {
+	for err != nil {
+		if err == target {
+			return true
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			err = u.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				if holds(e, target) {
+					return true
+				}
+			}
+			return false
+		default:
+			return false
+		}
 	}
-	var ne net.Error
-	return errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded)
+	return false
 }
 
 // InvalidClientError: the identity provider does not accept the client

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"testing"
 	"time"
@@ -48,8 +50,19 @@ func TestTemporary(t *testing.T) {
 		{name: "503", err: &authorizer.AuthorizationError{StatusCode: 503}, want: true},
 		{name: "400", err: &authorizer.AuthorizationError{StatusCode: 400, Code: "invalid_scope"}},
 		{name: "network", err: &authorizer.AuthorizationError{Err: netErr}, want: true},
-		{name: "timeout", err: &authorizer.AuthorizationError{Err: context.DeadlineExceeded}, want: true},
+		{name: "the caller's deadline", err: &authorizer.AuthorizationError{Err: context.DeadlineExceeded}},
 		{name: "cancelled", err: &authorizer.AuthorizationError{Err: context.Canceled}},
+		{name: "cancelled inside a url.Error", err: &authorizer.AuthorizationError{
+			Err: &url.Error{Op: "Post", URL: "https://id.example/token", Err: context.Canceled}}},
+		{name: "the caller's deadline inside a url.Error", err: &authorizer.AuthorizationError{
+			Err: &url.Error{Op: "Post", URL: "https://id.example/token", Err: context.DeadlineExceeded}}},
+		{name: "the caller's deadline beside a network error", err: &authorizer.AuthorizationError{
+			Err: fmt.Errorf("%w: %w", context.DeadlineExceeded, netErr)}},
+		{name: "the SDK's own timeout", err: &authorizer.AuthorizationError{Err: authorizer.ErrTimeout}, want: true},
+		{name: "the SDK's own timeout inside a url.Error, ctx.Err beside it", err: &authorizer.AuthorizationError{
+			Err: fmt.Errorf("%w: %w", context.DeadlineExceeded,
+				&url.Error{Op: "Post", URL: "https://id.example/token", Err: authorizer.ErrTimeout})}, want: true},
+		{name: "503 although the caller gave up", err: &authorizer.AuthorizationError{StatusCode: 503, Err: context.Canceled}, want: true},
 		{name: "malformed answer", err: &authorizer.AuthorizationError{StatusCode: 200, Message: "bad json"}},
 		{name: "400 with a temporary cause", err: &authorizer.AuthorizationError{StatusCode: 400, Err: tempErr{}}, want: true},
 		{name: "400 with a network cause", err: &authorizer.AuthorizationError{StatusCode: 400, Err: netErr}},
@@ -61,6 +74,59 @@ func TestTemporary(t *testing.T) {
 			assert.Equal(t, tt.want, tt.err.Temporary())
 		})
 	}
+}
+
+// TestTemporaryOverHTTP checks the rule against what net/http really
+// returns: the caller's deadline and cancellation are not temporary, an
+// http.Client's Timeout and a timeout with ErrTimeout as its cause are.
+func TestTemporaryOverHTTP(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { <-release }))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) })
+	get := func(ctx context.Context, c *http.Client) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+		require.NoError(t, err)
+		resp, err := c.Do(req)
+		if resp != nil {
+			resp.Body.Close()
+		}
+		require.Error(t, err)
+		return &authorizer.AuthorizationError{Message: "test: token request failed", Err: err}
+	}
+	tests := []struct {
+		name string
+		call func() error
+		want bool
+	}{
+		{name: "caller's deadline", call: func() error {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+			defer cancel()
+			return get(ctx, http.DefaultClient)
+		}},
+		{name: "caller cancels", call: func() error {
+			ctx, cancel := context.WithCancel(context.Background())
+			time.AfterFunc(time.Millisecond, cancel)
+			return get(ctx, http.DefaultClient)
+		}},
+		{name: "http.Client Timeout", want: true, call: func() error {
+			return get(context.Background(), &http.Client{Timeout: time.Millisecond})
+		}},
+		{name: "SDK timeout (ErrTimeout cause)", want: true, call: func() error {
+			ctx, cancel := context.WithTimeoutCause(context.Background(), time.Millisecond, authorizer.ErrTimeout)
+			defer cancel()
+			return get(ctx, http.DefaultClient)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.call()
+			var ae *authorizer.AuthorizationError
+			require.ErrorAs(t, err, &ae)
+			assert.Equal(t, tt.want, ae.Temporary(), "%v", err)
+		})
+	}
+	assert.ErrorIs(t, authorizer.ErrTimeout, context.DeadlineExceeded, "ErrTimeout is a deadline")
 }
 
 // tempErr is a cause that says it is temporary (a throttling error).

@@ -47,24 +47,24 @@ func (c ClientInfo) String() string {
 	return fmt.Sprintf("%+v", c.redacted())
 }
 
-// GoString implements fmt.GoStringer for %#v, without secrets.
+// GoString implements [fmt.GoStringer] for %#v, without secrets.
 func (c ClientInfo) GoString() string {
 	return fmt.Sprintf("data.ClientInfo%+v", c.redacted())
 }
 
-// Format implements fmt.Formatter so that every verb prints the redacted form.
+// Format implements [fmt.Formatter] so that every verb prints the redacted form.
 func (c ClientInfo) Format(f fmt.State, verb rune) {
 	formatRedacted(f, verb, c.String(), c.GoString())
 }
 
-// LogValue implements slog.LogValuer.
+// LogValue implements [slog.LogValuer].
 func (c ClientInfo) LogValue() slog.Value {
 	v := c.redacted()
 	return slog.GroupValue(slog.String("client_id", v.ClientID),
 		slog.String("client_secret", v.ClientSecret), slog.String("api_key", v.APIKey))
 }
 
-// MarshalJSON implements json.Marshaler with the secrets redacted. Decoding
+// MarshalJSON implements [json.Marshaler] with the secrets redacted. Decoding
 // (UnmarshalJSON is not overridden) reads real values, so configuration
 // files still load.
 func (c ClientInfo) MarshalJSON() ([]byte, error) {

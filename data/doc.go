@@ -1,5 +1,7 @@
 // Package data provides the plain values every authorizer shares: client and
-// user credentials, the header names and the expiration gap.
+// user credentials ([ClientInfo], [UserCredentials]), the header names
+// ([AuthorizationHeader], [APIKeyHeader]), token fingerprints
+// ([Fingerprint]) and the expiration gap ([ExpirationGap], [EffectiveGap]).
 //
 // Values that hold a secret redact it wherever a user might print them: the
 // fmt verbs %v, %+v, %#v and %s, log/slog (LogValue) and encoding/json. The

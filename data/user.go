@@ -31,23 +31,23 @@ func (u UserCredentials) String() string {
 	return fmt.Sprintf("%+v", u.redacted())
 }
 
-// GoString implements fmt.GoStringer for %#v, without the password.
+// GoString implements [fmt.GoStringer] for %#v, without the password.
 func (u UserCredentials) GoString() string {
 	return fmt.Sprintf("data.UserCredentials%+v", u.redacted())
 }
 
-// Format implements fmt.Formatter so that every verb prints the redacted form.
+// Format implements [fmt.Formatter] so that every verb prints the redacted form.
 func (u UserCredentials) Format(f fmt.State, verb rune) {
 	formatRedacted(f, verb, u.String(), u.GoString())
 }
 
-// LogValue implements slog.LogValuer.
+// LogValue implements [slog.LogValuer].
 func (u UserCredentials) LogValue() slog.Value {
 	v := u.redacted()
 	return slog.GroupValue(slog.String("username", v.UserName), slog.String("password", v.Password))
 }
 
-// MarshalJSON implements json.Marshaler with the password redacted.
+// MarshalJSON implements [json.Marshaler] with the password redacted.
 func (u UserCredentials) MarshalJSON() ([]byte, error) {
 	return json.Marshal(u.redacted())
 }

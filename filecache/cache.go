@@ -18,14 +18,15 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// DefaultDirName is the directory created under os.UserCacheDir when no
-// WithDir option is given.
+// DefaultDirName is the directory created under [os.UserCacheDir] when no
+// [WithDir] option is given.
 const DefaultDirName = "authorizer"
 
-// Cache is a base.TokenCache and base.CacheLocker backed by one file per
+// Cache is a [base.TokenCache] and [base.CacheLocker] backed by one file per
 // key. It is safe for concurrent use by goroutines and by processes sharing
-// the directory. Its methods honour ctx only while waiting for a lock: file
-// reads and writes are short and not interrupted.
+// the directory. Load and Lock return at once when ctx has ended, and Lock
+// honours ctx while it waits; file reads and writes are short and not
+// interrupted (nothing planted at a path can make them block).
 type Cache struct {
 	dir       string
 	aead      cipher.AEAD // nil: files are plain JSON
@@ -42,14 +43,18 @@ var (
 type Option func(*config) error
 
 type config struct {
-	dir       string
-	key       []byte
-	logger    *slog.Logger
-	lockRetry time.Duration
+	dir         string
+	key         []byte
+	logger      *slog.Logger
+	lockRetry   time.Duration
+	insecureDir bool
 }
 
-// WithDir keeps the files in dir instead of os.UserCacheDir()/authorizer.
-// The directory is created 0700 when missing.
+// WithDir keeps the files in dir instead of the default,
+// [os.UserCacheDir]()/authorizer ([DefaultDirName]). The directory is created
+// 0700 when missing. It must belong to this user and not be writable by
+// group or others (see [InsecureAllowSharedDir]); a symbolic link to such a
+// directory is fine. An empty dir is an [*authorizer.InvalidConfigError].
 func WithDir(dir string) Option {
 	return func(c *config) error {
 		if dir == "" {
@@ -61,8 +66,10 @@ func WithDir(dir string) Option {
 }
 
 // WithEncryptionKey seals the files with AES-GCM under key, which must be
-// 16, 24 or 32 bytes (AES-128/192/256; 32 is recommended). The slice is
-// copied. See the package documentation for what protects the key.
+// 16, 24 or 32 bytes (AES-128/192/256; 32 is recommended); any other length
+// is an [*authorizer.InvalidConfigError]. The slice is copied. Default: no
+// encryption (plain JSON, protected by the file modes). See the package
+// documentation for what protects the key.
 func WithEncryptionKey(key []byte) Option {
 	return func(c *config) error {
 		switch len(key) {
@@ -75,20 +82,33 @@ func WithEncryptionKey(key []byte) Option {
 	}
 }
 
-// WithLogger sets where warnings about unreadable files go. Default:
-// slog.Default().
+// WithLogger sets where warnings about unusable files go (never with
+// token contents). Default, and what nil means: slog.Default() at the time
+// of New.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error {
-		if l == nil {
-			return &authorizer.InvalidConfigError{Setting: "filecache: WithLogger", Problem: "is nil"}
-		}
 		c.logger = l
 		return nil
 	}
 }
 
+// InsecureAllowSharedDir accepts a cache directory that belongs to another
+// user or that group or others may write to. Whoever can write there can
+// replace the token file with their own session (which this user then
+// uses without noticing) or delete it. Token and lock files are still
+// opened without following symbolic links and must still be regular files
+// of this user. Only for directories shared on purpose, e.g. a container
+// volume whose owner cannot be chosen.
+func InsecureAllowSharedDir() Option {
+	return func(c *config) error {
+		c.insecureDir = true
+		return nil
+	}
+}
+
 // WithLockRetry sets how often Lock tries again while another process
-// holds the lock. Default: 50 ms.
+// holds the lock. It must be positive; zero or less is an
+// [*authorizer.InvalidConfigError]. Default: 50 ms.
 func WithLockRetry(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {
@@ -99,13 +119,19 @@ func WithLockRetry(d time.Duration) Option {
 	}
 }
 
-// New returns a Cache, creating its directory (0700) if needed.
+// New returns a Cache, creating its directory (0700) if needed. A bad
+// option, a directory that cannot be created, or one that belongs to
+// another user or is writable by others (unless [InsecureAllowSharedDir])
+// is an [*authorizer.InvalidConfigError] naming it.
 func New(opts ...Option) (*Cache, error) {
-	cfg := config{logger: slog.Default(), lockRetry: 50 * time.Millisecond}
+	cfg := config{lockRetry: 50 * time.Millisecond}
 	for _, o := range opts {
 		if err := o(&cfg); err != nil {
 			return nil, err
 		}
+	}
+	if cfg.logger == nil {
+		cfg.logger = slog.Default()
 	}
 	if cfg.dir == "" {
 		base, err := os.UserCacheDir()
@@ -119,6 +145,9 @@ func New(opts ...Option) (*Cache, error) {
 		return nil, &authorizer.InvalidConfigError{Setting: "filecache: directory " + cfg.dir,
 			Problem: "cannot be created: " + err.Error()}
 	}
+	if err := checkDir(cfg.dir, cfg.insecureDir); err != nil {
+		return nil, err
+	}
 	c := &Cache{dir: cfg.dir, logger: cfg.logger, lockRetry: cfg.lockRetry}
 	if cfg.key != nil {
 		block, err := aes.NewCipher(cfg.key)
@@ -129,27 +158,25 @@ func New(opts ...Option) (*Cache, error) {
 			return nil, &authorizer.InvalidConfigError{Setting: "filecache: WithEncryptionKey", Problem: err.Error()}
 		}
 	}
-	c.warnIfShared()
 	return c, nil
 }
 
 // Dir returns the directory the files are kept in.
 func (c *Cache) Dir() string { return c.dir }
 
-// warnIfShared logs when the directory can be read by other users.
-func (c *Cache) warnIfShared() {
-	if fi, err := os.Stat(c.dir); err == nil && fi.Mode().Perm()&0o077 != 0 {
-		c.logger.Warn("filecache: directory is accessible to other users; token files stay 0600",
-			slog.String("dir", c.dir), slog.String("mode", fi.Mode().Perm().String()))
-	}
-}
-
 // path returns the token file of key.
 func (c *Cache) path(key string) string { return filepath.Join(c.dir, fileName(key)) }
 
-// Load implements base.TokenCache. A missing file gives (nil, nil); a file
-// that cannot be used is logged and also gives (nil, nil).
-func (c *Cache) Load(_ context.Context, key string) (*oauth2.Token, error) {
+// Load implements [base.TokenCache]. A missing file gives (nil, nil); a file
+// that cannot be used is logged and also gives (nil, nil): a damaged file,
+// a symbolic link (never followed), anything but a regular file of this
+// user (a FIFO, a device, a directory, another user's file). Nothing at
+// the path can block Load: the file is opened without blocking. An ended
+// ctx gives its error.
+func (c *Cache) Load(ctx context.Context, key string) (*oauth2.Token, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, ioError("loading the token ended", err)
+	}
 	p := c.path(key)
 	b, err := readCapped(p)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -167,9 +194,10 @@ func (c *Cache) Load(_ context.Context, key string) (*oauth2.Token, error) {
 	return tok, nil
 }
 
-// readCapped reads a file of at most maxFileSize bytes.
+// readCapped reads a regular file of this user of at most maxFileSize
+// bytes; see openOwn.
 func readCapped(p string) ([]byte, error) {
-	f, err := os.Open(p)
+	f, err := openOwn(p, os.O_RDONLY)
 	if err != nil {
 		return nil, err
 	}
@@ -184,7 +212,7 @@ func readCapped(p string) ([]byte, error) {
 	return b, nil
 }
 
-// Store implements base.TokenCache: it writes tok atomically, 0600.
+// Store implements [base.TokenCache]: it writes tok atomically, 0600.
 func (c *Cache) Store(_ context.Context, key string, tok *oauth2.Token) error {
 	if tok == nil {
 		return c.Delete(context.Background(), key)
@@ -199,7 +227,7 @@ func (c *Cache) Store(_ context.Context, key string, tok *oauth2.Token) error {
 	return nil
 }
 
-// Delete implements base.TokenCache.
+// Delete implements [base.TokenCache].
 func (c *Cache) Delete(_ context.Context, key string) error {
 	if err := os.Remove(c.path(key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return ioError("deleting the token file failed", err)
@@ -208,7 +236,7 @@ func (c *Cache) Delete(_ context.Context, key string) error {
 }
 
 // ioError reports a failure to use the cache's files. It is an
-// *authorizer.AuthorizationError whose Err is the cause (e.g. an
+// [*authorizer.AuthorizationError] whose Err is the cause (e.g. an
 // *fs.PathError, or ctx's error while waiting for a lock).
 func ioError(msg string, err error) error {
 	return &authorizer.AuthorizationError{Message: "filecache: " + msg, Err: err}

@@ -264,20 +264,39 @@ func TestUnreadableFileIsIgnored(t *testing.T) {
 
 func TestInvalidOptions(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		opt  Option
+		name   string
+		opt    Option
+		option string
 	}{
-		{name: "empty dir", opt: WithDir("")},
-		{name: "short key", opt: WithEncryptionKey([]byte("short"))},
-		{name: "nil logger", opt: WithLogger(nil)},
-		{name: "zero lock retry", opt: WithLockRetry(0)},
+		{name: "empty dir", opt: WithDir(""), option: "WithDir"},
+		{name: "short key", opt: WithEncryptionKey([]byte("short")), option: "WithEncryptionKey"},
+		{name: "zero lock retry", opt: WithLockRetry(0), option: "WithLockRetry"},
+		{name: "negative lock retry", opt: WithLockRetry(-time.Second), option: "WithLockRetry"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := New(WithDir(t.TempDir()), tc.opt)
-			require.Error(t, err)
-			assert.True(t, strings.HasPrefix(err.Error(), "filecache: "), err.Error())
+			var ce *authorizer.InvalidConfigError
+			require.ErrorAs(t, err, &ce)
+			assert.Equal(t, "filecache: "+tc.option, ce.Setting, "names the option")
 		})
 	}
+}
+
+// TestNilLoggerMeansDefault: nil for an optional dependency is its
+// documented default, slog.Default().
+func TestNilLoggerMeansDefault(t *testing.T) {
+	var logBuf bytes.Buffer
+	old := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&logBuf, nil)))
+	t.Cleanup(func() { slog.SetDefault(old) })
+	c, err := New(WithDir(t.TempDir()), WithLogger(nil))
+	require.NoError(t, err)
+	key := Key("i", "c", nil)
+	require.NoError(t, os.WriteFile(c.path(key), []byte("garbage"), 0o600))
+	got, err := c.Load(context.Background(), key)
+	require.NoError(t, err)
+	assert.Nil(t, got)
+	assert.Contains(t, logBuf.String(), "level=WARN", "the warning went to slog.Default()")
 }
 
 func TestDirThatCannotBeCreated(t *testing.T) {

@@ -2,8 +2,9 @@
 # The whole test suite, with its real peers: two oidc-provider instances
 # (default token TTL, and a 5 s TTL), moto_server seeded with a Cognito user
 # pool, and headless Chromium for the browser sign-in test. Installs what is
-# missing, starts the peers on 127.0.0.1, runs every module's tests under
-# -race, and stops the peers however it ends.
+# missing, runs gofmt, go vet and staticcheck (pinned, failing on any
+# finding) on every module, starts the peers on 127.0.0.1, runs every
+# module's tests under -race, and stops the peers however it ends.
 #
 # Env (optional): OIDC_PORT (9010), OIDC_SHORT_PORT (9011), MOTO_PORT (9020),
 # GOTEST_FLAGS (extra flags for go test), BENCH=1 (also print the benchmark
@@ -37,10 +38,32 @@ trap on_exit EXIT
 log "Tools"
 scripts/install-deps.sh
 
+# Every Go module of the repository: the root and each nested go.mod.
+modules() {
+  find . -name go.mod -not -path '*/node_modules/*' -not -path './.git/*' -exec dirname {} \; | sort
+}
+
+# staticcheck at a pinned version, installed once with go install (the
+# build cache makes later runs instant).
+STATICCHECK_VERSION=v0.8.2
+staticcheck_bin() {
+  local bin
+  bin="$(go env GOBIN)"
+  [ -n "$bin" ] || bin="$(go env GOPATH)/bin"
+  if ! "$bin/staticcheck" -version 2>/dev/null | grep -q "${STATICCHECK_VERSION#v}"; then
+    go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION" >&2
+  fi
+  echo "$bin/staticcheck"
+}
+
 log "Static checks"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './*/node_modules/*'))
 [ -z "$unformatted" ] || { echo "gofmt needed:"; echo "$unformatted"; exit 1; }
-go vet ./...
+staticcheck=$(staticcheck_bin)
+for mod in $(modules); do
+  echo "go vet, staticcheck: $mod"
+  (cd "$mod" && go vet ./... && "$staticcheck" ./...) # staticcheck exits non-zero on any finding
+done
 
 log "Peers"
 PORT=$OIDC_PORT PIDFILE=$state/oidc.pid LOGFILE=$state/oidc.log scripts/peers/oidc-provider/start.sh
@@ -58,11 +81,11 @@ export AUTHORIZER_CHROMIUM=${AUTHORIZER_CHROMIUM:-$(command -v chromium || true)
 log "Tests: module github.com/seed-d44eba79/authorizer"
 # shellcheck disable=SC2086
 go test -race -count=1 ${GOTEST_FLAGS:-} ./...
-for mod in e2e bench/compare; do
-  [ -f "$mod/go.mod" ] || continue
+for mod in $(modules); do
+  [ "$mod" = . ] && continue
   log "Tests: nested module $mod"
   # shellcheck disable=SC2086
-  (cd "$mod" && go vet ./... && go test -race -count=1 ${GOTEST_FLAGS:-} ./...)
+  (cd "$mod" && go test -race -count=1 ${GOTEST_FLAGS:-} ./...)
 done
 
 if [ "${BENCH:-0}" = 1 ]; then

@@ -16,14 +16,14 @@ import (
 
 // Authorizer signs a user in to a Cognito user pool with SRP
 // (USER_SRP_AUTH) and renews the session with the refresh token
-// (REFRESH_TOKEN_AUTH). Use it with base.NewTransport or base.NewClient.
+// (REFRESH_TOKEN_AUTH). Use it with [base.NewTransport] or [base.NewClient].
 //
 // Concurrency: safe for concurrent use. Authorize and Refresh make their
 // calls on the ctx they are given and keep nothing of it.
 //
 // Fallback: Refresh never signs in with the password. A refused refresh
-// token is reported as an *authorizer.InvalidCredentialsError, on which
-// base.Transport calls Authorize once: exactly one full sign-in, never two.
+// token is reported as an [*authorizer.InvalidCredentialsError], on which
+// [base.Transport] calls Authorize once: exactly one full sign-in, never two.
 // Callers that use the Authorizer without a Transport do the same.
 type Authorizer struct {
 	info     data.ClientInfo
@@ -47,11 +47,20 @@ var (
 // NewAuthorizer returns an Authorizer for the app client info (a secret,
 // when the client has one, is used for SECRET_HASH), the user creds, and the
 // pool of env. It makes no network call. Invalid settings give an
-// *authorizer.InvalidConfigError naming the setting.
+// [*authorizer.InvalidConfigError] naming the setting (or the [Option]); a
+// nil Option is skipped.
 func NewAuthorizer(info data.ClientInfo, creds data.UserCredentials, env Environment, opts ...Option) (*Authorizer, error) {
-	o := options{now: time.Now, random: rand.Reader}
+	var o options
 	for _, opt := range opts {
-		opt(&o)
+		if opt != nil {
+			opt(&o)
+		}
+	}
+	if o.now == nil {
+		o.now = time.Now
+	}
+	if o.random == nil {
+		o.random = rand.Reader
 	}
 	if err := validate(info, creds, env, o); err != nil {
 		return nil, err
@@ -78,8 +87,8 @@ func validate(info data.ClientInfo, creds data.UserCredentials, env Environment,
 		return configError("UserCredentials.UserName", "is empty")
 	case creds.Password == "":
 		return configError("UserCredentials.Password", "is empty")
-	case o.now == nil:
-		return configError("WithClock", "is nil")
+	case o.cognito != nil && o.httpClient != nil:
+		return configError("WithHTTPClient", "cannot be combined with WithCognitoClient (the HTTP client is the default Cognito client's)")
 	}
 	return env.validate(o.insecureHTTP)
 }
@@ -90,7 +99,7 @@ func (a *Authorizer) ClientInfo() data.ClientInfo { return a.info }
 // Environment returns the pool the Authorizer signs in to.
 func (a *Authorizer) Environment() Environment { return a.env }
 
-// Expired reports whether tok should be renewed (base.TokenExpired at the
+// Expired reports whether tok should be renewed ([base.TokenExpired] at the
 // Authorizer's clock).
 func (a *Authorizer) Expired(tok *oauth2.Token) bool {
 	return base.TokenExpired(tok, a.opts.now())
@@ -117,7 +126,7 @@ func (a *Authorizer) Authorize(ctx context.Context) (*oauth2.Token, error) {
 
 // Refresh renews tok with its refresh token (REFRESH_TOKEN_AUTH): one call,
 // no SRP. Cognito returns no new refresh token, so tok's is kept. A refused
-// or missing refresh token is an *authorizer.InvalidCredentialsError; see
+// or missing refresh token is an [*authorizer.InvalidCredentialsError]; see
 // the Authorizer's doc for the fallback.
 func (a *Authorizer) Refresh(ctx context.Context, tok *oauth2.Token) (*oauth2.Token, error) {
 	if tok == nil || tok.RefreshToken == "" {
@@ -134,7 +143,7 @@ func (a *Authorizer) Refresh(ctx context.Context, tok *oauth2.Token) (*oauth2.To
 	}
 	out, err := a.cognito.InitiateAuth(ctx, a.initiateInput(refreshTokenAuth, params))
 	if err != nil {
-		return nil, mapError(err, phaseRefresh, a.info.ClientID, user)
+		return nil, mapError(err, phaseRefresh, a.info.ClientID, user, a.sentSecrets(params, a.heldPassword()))
 	}
 	if out.AuthenticationResult == nil {
 		return nil, unexpected("REFRESH_TOKEN_AUTH answered without tokens", string(out.ChallengeName))

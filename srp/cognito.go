@@ -32,7 +32,7 @@ const DefaultHTTPTimeout = 30 * time.Second
 // unsigned calls, authorized by the app client id (and SECRET_HASH).
 //
 // The SDK's retries are off but for one case (lostConnRetryer: a
-// connection that died under the call is tried once more): base.Transport
+// connection that died under the call is tried once more): [base.Transport]
 // already backs off after a failed token request (with Retry-After and
 // jitter), and the SDK's own three attempts would multiply each token
 // request silently. Worse, a retried RespondToAuthChallenge after a refusal

@@ -1,10 +1,14 @@
 package srp_test
 
 import (
+	"context"
 	"errors"
+	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
+	"time"
 
 	authorizer "github.com/seed-d44eba79/authorizer"
 	"github.com/seed-d44eba79/authorizer/data"
@@ -44,7 +48,14 @@ func TestNewAuthorizerValidates(t *testing.T) {
 		{name: "plain http to loopback", info: info, creds: creds, env: env(func(e *srp.Environment) { e.Endpoint = "http://127.0.0.1:9020" })},
 		{name: "plain http to localhost", info: info, creds: creds, env: env(func(e *srp.Environment) { e.Endpoint = "http://localhost:9020" })},
 		{name: "https", info: info, creds: creds, env: env(func(e *srp.Environment) { e.Endpoint = "https://vpce-1.cognito-idp.eu-west-1.vpce.amazonaws.com" })},
-		{name: "nil clock", info: info, creds: creds, env: testEnv, opts: []srp.Option{srp.WithClock(nil)}, setting: "srp: WithClock"},
+		{name: "nil clock means time.Now", info: info, creds: creds, env: testEnv, opts: []srp.Option{srp.WithClock(nil)}},
+		{name: "nil Cognito client means the default", info: info, creds: creds, env: testEnv, opts: []srp.Option{srp.WithCognitoClient(nil)}},
+		{name: "nil HTTP client with a Cognito client", info: info, creds: creds, env: testEnv,
+			opts: []srp.Option{srp.WithCognitoClient(pool("")), srp.WithHTTPClient(nil)}},
+		{name: "nil handlers and metadata", info: info, creds: creds, env: testEnv, opts: []srp.Option{
+			srp.WithNewPasswordHandler(nil), srp.WithMFAHandler(nil), srp.WithChallengeHandler(nil), srp.WithClientMetadata(nil), nil}},
+		{name: "HTTP client with a Cognito client", info: info, creds: creds, env: testEnv,
+			opts: []srp.Option{srp.WithCognitoClient(pool("")), srp.WithHTTPClient(&http.Client{})}, setting: "srp: WithHTTPClient"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a, err := srp.NewAuthorizer(tc.info, tc.creds, tc.env, tc.opts...)
@@ -61,14 +72,46 @@ func TestNewAuthorizerValidates(t *testing.T) {
 	}
 }
 
+// TestNilClockMeansTimeNow: nil for an optional dependency is its
+// documented default.
+func TestNilClockMeansTimeNow(t *testing.T) {
+	f := pool(testSecret)
+	a, err := srp.NewAuthorizer(data.ClientInfo{ClientID: testClientID, ClientSecret: testSecret},
+		data.UserCredentials{UserName: "alice", Password: alicePass}, testEnv, srp.WithCognitoClient(f), srp.WithClock(nil))
+	require.NoError(t, err)
+	before := time.Now()
+	tok, err := a.Authorize(context.Background())
+	require.NoError(t, err)
+	assert.WithinDuration(t, before.Add(time.Hour), tok.Expiry, 10*time.Minute, "expiry at time.Now + ExpiresIn")
+}
+
 func TestEnvironmentFromEnv(t *testing.T) {
 	t.Setenv("MYAPP_NAME", "dev")
-	t.Setenv("MYAPP_USER_POOL_ID", "eu-west-1_AbC")
+	t.Setenv("MYAPP_USER_POOL_ID", " eu-west-1_AbC ")
 	t.Setenv("MYAPP_ENDPOINT", "http://127.0.0.1:9020")
-	got := srp.EnvironmentFromEnv("MYAPP")
+	got, err := srp.EnvironmentFromEnv("MYAPP")
+	require.NoError(t, err)
 	assert.Equal(t, srp.Environment{Name: "dev", Region: "eu-west-1", UserPoolID: "eu-west-1_AbC", Endpoint: "http://127.0.0.1:9020"}, got)
 	t.Setenv("MYAPP_REGION", "eu-west-2")
-	assert.Equal(t, "eu-west-2", srp.EnvironmentFromEnv("MYAPP").Region)
+	got, err = srp.EnvironmentFromEnv("MYAPP")
+	require.NoError(t, err)
+	assert.Equal(t, "eu-west-2", got.Region)
+
+	t.Setenv("MYAPP_NAME", "")
+	got, err = srp.EnvironmentFromEnv("MYAPP")
+	require.NoError(t, err)
+	assert.Equal(t, "myapp", got.Name, "the name defaults to the prefix, as in oauth2auth")
+
+	// Same shape as oauth2auth.EnvironmentFromEnv: a missing required
+	// variable is an error naming it.
+	_, err = srp.EnvironmentFromEnv("NOTSET")
+	var ce *authorizer.InvalidConfigError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, "srp: NOTSET_USER_POOL_ID", ce.Setting)
+	if runtime.GOOS != "windows" { // whose variable names ignore case
+		_, err = srp.EnvironmentFromEnv("myapp")
+		require.ErrorAs(t, err, &ce, "the prefix is case-sensitive")
+	}
 }
 
 func TestLoadEnvironments(t *testing.T) {
@@ -98,4 +141,14 @@ func TestLoadEnvironments(t *testing.T) {
 	_, err = srp.LoadEnvironments(filepath.Join(dir, "missing.json"))
 	var ce *authorizer.InvalidConfigError
 	require.True(t, errors.As(err, &ce))
+}
+
+// TestInsecureHintNamesThePackage: three packages export an
+// InsecureAllowHTTP; the error says which one.
+func TestInsecureHintNamesThePackage(t *testing.T) {
+	env := testEnv
+	env.Endpoint = "http://cognito.example.com"
+	_, err := srp.NewAuthorizer(data.ClientInfo{ClientID: testClientID},
+		data.UserCredentials{UserName: "alice", Password: alicePass}, env)
+	require.ErrorContains(t, err, "see srp.InsecureAllowHTTP")
 }

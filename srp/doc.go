@@ -1,8 +1,8 @@
 // Package srp provides an authorizer that signs a user in to an AWS Cognito
 // user pool with the Secure Remote Password protocol (SRP-6a, RFC 2945 and
 // RFC 5054, in Cognito's USER_SRP_AUTH variant), sends the user's token on
-// every request through base.Transport, and keeps it fresh with the refresh
-// token (REFRESH_TOKEN_AUTH).
+// every request through [base.Transport], and keeps it fresh with the refresh
+// token (REFRESH_TOKEN_AUTH). Start with [NewAuthorizer].
 //
 // The password never leaves the process: Cognito receives a proof computed
 // from it. It is never logged, never put in an error, and a refused
@@ -42,7 +42,8 @@
 //	//    and SECRET_HASH over the canonical USERNAME.
 //	// 4. Further challenges (NEW_PASSWORD_REQUIRED, SOFTWARE_TOKEN_MFA,
 //	//    SMS_MFA, EMAIL_OTP, anything else) go to the handler options;
-//	//    without one the sign-in stops with a *ChallengeError naming it.
+//	//    without one the sign-in stops with a *ChallengeError naming the
+//	//    challenge and the option that answers it.
 //	// 5. Tokens: the access token (or the ID token, WithIDToken) is sent as
 //	//    a Bearer token; Expiry comes from ExpiresIn.
 //
@@ -53,27 +54,50 @@
 //
 // # When the refresh token is refused
 //
-// Refresh never signs in with the password itself. It reports a refused
-// (expired, revoked) refresh token as an *authorizer.InvalidCredentialsError,
-// on which base.Transport calls Authorize exactly once: one full SRP
-// sign-in, never two (which a Refresh doing its own fallback would cause
-// when that sign-in fails too). With WithoutStoredPassword the password is
-// dropped after the first sign-in, and that Authorize fails with an
+// [Authorizer.Refresh] never signs in with the password itself. It reports a
+// refused (expired, revoked) refresh token as an
+// [*authorizer.InvalidCredentialsError], on which [base.Transport] calls
+// [Authorizer.Authorize] exactly once: one full SRP sign-in, never two
+// (which a Refresh doing its own fallback would cause when that sign-in
+// fails too). With [WithoutStoredPassword] the password is dropped after
+// the first sign-in, and that Authorize fails with an
 // InvalidCredentialsError without calling Cognito.
+//
+// # Keeping the session between runs
+//
+// srp has no cache option of its own: the cache belongs to the Transport.
+// A command-line tool that keeps its user signed in between runs passes
+// [base.WithCache] with a [filecache.Cache] (files 0600 in a directory only
+// the user may write, optionally sealed with AES-GCM):
+//
+//	cache, err := filecache.New()
+//	key := filecache.Key(env.UserPoolID, info.ClientID, []string{"user=" + creds.UserName})
+//	t := base.NewTransport(a, base.WithCache(cache, key))
+//
+// The next run finds the token (or its refresh token) in the file and does
+// not sign in again; see Example (tokenCache) and examples/cognito -cache.
 //
 // # Errors
 //
 //   - NotAuthorizedException and UserNotFoundException become an
-//     *authorizer.InvalidCredentialsError with one fixed message, whatever
+//     [*authorizer.InvalidCredentialsError] with one fixed message, whatever
 //     the reason (wrong password, unknown or disabled user): no user
 //     enumeration, and no server text (which may echo a SECRET_HASH).
 //   - ResourceNotFoundException (unknown app client) becomes an
-//     *authorizer.InvalidClientError.
+//     [*authorizer.InvalidClientError].
 //   - TooManyRequestsException and LimitExceededException become an
-//     *authorizer.AuthorizationError with the status Cognito sent (400)
-//     and Temporary() true; 5xx and network failures are Temporary too.
-//   - Anything else is an *authorizer.AuthorizationError with Cognito's
-//     error code and message, wrapping the SDK error.
+//     [*authorizer.AuthorizationError] with the status Cognito sent (400)
+//     and Temporary() true; 5xx and network failures are Temporary too
+//     (the end of the caller's ctx is not: see
+//     [authorizer.AuthorizationError.Temporary]).
+//   - Anything else is an [*authorizer.AuthorizationError] with Cognito's
+//     error code and message, wrapping the SDK error. Cognito's text is
+//     capped, its control characters replaced, and every secret the call
+//     sent (SECRET_HASH, SRP values, the refresh token, a new password,
+//     challenge answers) removed before it is quoted: a Lambda trigger that
+//     echoes its input cannot put them in an error string.
+//   - Bad settings are an [*authorizer.InvalidConfigError] from
+//     [NewAuthorizer], naming the setting or the option.
 //
 // # Why the project computes PASSWORD_VERIFIER itself
 //
@@ -89,4 +113,6 @@
 // morning hour, then the package's client is run through it at 00:xx, 09:xx,
 // 12:xx, 13:xx and 23:xx UTC and on single-digit days, and a wrong password
 // must fail.
+//
+// [filecache.Cache]: https://pkg.go.dev/github.com/seed-d44eba79/authorizer/filecache#Cache
 package srp

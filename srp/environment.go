@@ -36,22 +36,41 @@ const (
 	envEndpoint   = "_ENDPOINT"
 )
 
-// EnvironmentFromEnv reads an Environment from the process environment:
-// prefix+"_REGION", prefix+"_USER_POOL_ID", prefix+"_ENDPOINT" and
-// prefix+"_NAME" (e.g. COGNITO_REGION with prefix "COGNITO"). When Region is
-// unset it is taken from the pool id. It does not validate: NewAuthorizer
-// does.
-func EnvironmentFromEnv(prefix string) Environment {
+// EnvironmentFromEnv reads an Environment from the process environment,
+// from variables named prefix + "_" + field, as
+// [oauth2auth.EnvironmentFromEnv] does:
+//
+//	<PREFIX>_NAME          Name (default: prefix in lower case)
+//	<PREFIX>_REGION        Region (default: the region part of the pool id)
+//	<PREFIX>_USER_POOL_ID  UserPoolID, "<region>_<id>"
+//	<PREFIX>_ENDPOINT      Endpoint
+//
+// E.g. EnvironmentFromEnv("COGNITO") reads COGNITO_USER_POOL_ID. Variable
+// names are case-sensitive (on every system but Windows), so the prefix is
+// used exactly as given. Values are trimmed of surrounding spaces. It
+// returns an [*authorizer.InvalidConfigError] naming the variable when
+// <PREFIX>_USER_POOL_ID is unset (with the Environment read so far). The
+// rest is checked by [NewAuthorizer].
+//
+// [oauth2auth.EnvironmentFromEnv]: https://pkg.go.dev/github.com/seed-d44eba79/authorizer/oauth2auth#EnvironmentFromEnv
+func EnvironmentFromEnv(prefix string) (Environment, error) {
+	get := func(suffix string) string { return strings.TrimSpace(os.Getenv(prefix + suffix)) }
 	e := Environment{
-		Name:       os.Getenv(prefix + envName),
-		Region:     os.Getenv(prefix + envRegion),
-		UserPoolID: os.Getenv(prefix + envUserPoolID),
-		Endpoint:   os.Getenv(prefix + envEndpoint),
+		Name:       get(envName),
+		Region:     get(envRegion),
+		UserPoolID: get(envUserPoolID),
+		Endpoint:   get(envEndpoint),
+	}
+	if e.Name == "" {
+		e.Name = strings.ToLower(prefix)
 	}
 	if e.Region == "" {
 		e.Region, _, _ = strings.Cut(e.UserPoolID, "_")
 	}
-	return e
+	if e.UserPoolID == "" {
+		return e, &authorizer.InvalidConfigError{Setting: "srp: " + prefix + envUserPoolID, Problem: "is unset"}
+	}
+	return e, nil
 }
 
 // maxEnvironmentsFile caps the size of an environments file.

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	authorizer "github.com/seed-d44eba79/authorizer"
+	"github.com/seed-d44eba79/authorizer/base"
 	"github.com/seed-d44eba79/authorizer/data"
+	"github.com/seed-d44eba79/authorizer/filecache"
 	"github.com/seed-d44eba79/authorizer/srp"
 	"github.com/seed-d44eba79/authorizer/srp/internal/srptest"
 )
@@ -86,4 +89,44 @@ func ExampleWithClock() {
 	tok, err := a.Authorize(context.Background())
 	fmt.Println(err, tok.Expiry, cognito.Calls()[1].Params["TIMESTAMP"])
 	// Output: <nil> 2026-03-04 14:05:00 +0000 UTC Wed Mar 4 13:05:00 UTC 2026
+}
+
+// srp has no cache option of its own: a command-line tool that keeps its
+// user signed in between runs gives the Transport a cache, base.WithCache
+// with a filecache.Cache (files 0600 in a directory only the user may
+// write; filecache.WithEncryptionKey to seal them). The second run below
+// uses the cached token: no sign-in, no password proof sent again.
+func Example_tokenCache() {
+	dir, _ := os.MkdirTemp("", "srp-example")
+	defer os.RemoveAll(dir)
+	cognito := srptest.NewFake("AbCdEf123", "my-app-client", "", map[string]*srptest.User{
+		"alice": {Password: "Alice-Passw0rd!"},
+	})
+	env := srp.Environment{Region: "eu-west-1", UserPoolID: "eu-west-1_AbCdEf123"}
+	info := data.ClientInfo{ClientID: "my-app-client"}
+	creds := data.UserCredentials{UserName: "alice", Password: "Alice-Passw0rd!"}
+	// One cache entry per pool, app client and user.
+	key := filecache.Key(env.UserPoolID, info.ClientID, []string{"user=" + creds.UserName})
+
+	run := func() {
+		cache, err := filecache.New(filecache.WithDir(dir)) // default: the user's cache directory
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		a, err := srp.NewAuthorizer(info, creds, env, srp.WithCognitoClient(cognito))
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		t := base.NewTransport(a, base.WithCache(cache, key))
+		defer t.Close()
+		if _, err := t.Token(context.Background()); err != nil {
+			fmt.Println(err)
+		}
+	}
+	run()
+	run() // the next start of the tool
+	fmt.Println("sign-ins:", cognito.Count("InitiateAuth", "USER_SRP_AUTH"))
+	// Output: sign-ins: 1
 }

@@ -14,7 +14,7 @@ import (
 // under a call: net.ErrClosed or ECONNRESET while the answer was read, the
 // transient that aws-sdk-go-v2's own retryer retries by default
 // (aws-sdk-go-v2 #2737). Nothing else is retried: not a refusal (a readable
-// error answer), not a timeout, not an unreachable service; base.Transport
+// error answer), not a timeout, not an unreachable service; [base.Transport]
 // backs those off. A lost answer is not a refused password, so Cognito's
 // lockout counter is not what this repeats, and it repeats at most once.
 type lostConnRetryer struct{}

@@ -47,7 +47,7 @@ func (a *Authorizer) signIn(ctx context.Context, password string) (*types.Authen
 	}
 	out, err := a.cognito.InitiateAuth(ctx, a.initiateInput(userSRPAuth, params))
 	if err != nil {
-		return nil, nil, mapError(err, phaseSignIn, a.info.ClientID, a.userName)
+		return nil, nil, mapError(err, phaseSignIn, a.info.ClientID, a.userName, a.sentSecrets(params, password))
 	}
 	st := step{out.AuthenticationResult, string(out.ChallengeName), out.ChallengeParameters, out.Session}
 	state := &signInState{sess: sess, password: password, canonical: a.userName}
@@ -90,7 +90,7 @@ func (a *Authorizer) respond(ctx context.Context, st step, state *signInState) (
 		ClientMetadata:     a.opts.clientMeta,
 	})
 	if err != nil {
-		return step{}, mapError(err, phaseSignIn, a.info.ClientID, a.userName)
+		return step{}, mapError(err, phaseSignIn, a.info.ClientID, a.userName, a.sentSecrets(answers, state.password))
 	}
 	return step{out.AuthenticationResult, string(out.ChallengeName), out.ChallengeParameters, out.Session}, nil
 }

@@ -18,6 +18,10 @@
 // Every flag has an environment variable: COGNITO_REGION, COGNITO_USER_POOL_ID,
 // COGNITO_ENDPOINT, COGNITO_CLIENT_ID, COGNITO_CLIENT_SECRET (the secret is
 // read from the environment only), COGNITO_USERNAME, COGNITO_API_URL.
+//
+// With -cache the session is kept between runs in a file cache (srp has no
+// cache option: base.WithCache with a filecache.Cache is the way); the next
+// run with -cache uses the cached token without signing in again.
 package main
 
 import (
@@ -35,12 +39,13 @@ import (
 	authorizer "github.com/seed-d44eba79/authorizer"
 	"github.com/seed-d44eba79/authorizer/base"
 	"github.com/seed-d44eba79/authorizer/data"
+	"github.com/seed-d44eba79/authorizer/filecache"
 	"github.com/seed-d44eba79/authorizer/srp"
 )
 
 func main() {
 	log.SetFlags(0)
-	env := srp.EnvironmentFromEnv("COGNITO")
+	env, _ := srp.EnvironmentFromEnv("COGNITO") // unset variables may come as flags; NewAuthorizer checks
 	flag.StringVar(&env.Region, "region", env.Region, "AWS region of the user pool (COGNITO_REGION)")
 	flag.StringVar(&env.UserPoolID, "pool", env.UserPoolID, "user pool id, <region>_<id> (COGNITO_USER_POOL_ID)")
 	flag.StringVar(&env.Endpoint, "endpoint", env.Endpoint, "Cognito endpoint override (COGNITO_ENDPOINT)")
@@ -48,17 +53,25 @@ func main() {
 	user := flag.String("user", os.Getenv("COGNITO_USERNAME"), "user name or alias (COGNITO_USERNAME)")
 	apiURL := flag.String("api", os.Getenv("COGNITO_API_URL"), "optional API URL to GET with the token (COGNITO_API_URL)")
 	idToken := flag.Bool("id-token", false, "send the ID token instead of the access token")
+	cache := flag.Bool("cache", false, "keep the session in a file cache between runs (base.WithCache + filecache)")
 	flag.Parse()
 	if env.Region == "" { // the pool id starts with it
 		env.Region, _, _ = strings.Cut(env.UserPoolID, "_")
 	}
 
-	if err := run(env, *clientID, *user, *apiURL, *idToken); err != nil {
+	var err error
+	if *cache {
+		err = runCached(env, *clientID, *user, *apiURL)
+	} else {
+		err = run(env, *clientID, *user, *apiURL, *idToken)
+	}
+	if err != nil {
 		log.Fatal(explain(err))
 	}
 }
 
-func run(env srp.Environment, clientID, user, apiURL string, idToken bool) error {
+// newAuthorizer builds the Authorizer from the flags and COGNITO_*.
+func newAuthorizer(env srp.Environment, clientID, user string, idToken bool) (*srp.Authorizer, error) {
 	opts := []srp.Option{srp.WithNewPasswordHandler(func(context.Context) (string, error) {
 		if pw := os.Getenv("COGNITO_NEW_PASSWORD"); pw != "" {
 			return pw, nil
@@ -68,10 +81,43 @@ func run(env srp.Environment, clientID, user, apiURL string, idToken bool) error
 	if idToken {
 		opts = append(opts, srp.WithIDToken())
 	}
-	a, err := srp.NewAuthorizer(
+	return srp.NewAuthorizer(
 		data.ClientInfo{ClientID: clientID, ClientSecret: os.Getenv("COGNITO_CLIENT_SECRET")},
 		data.UserCredentials{UserName: user, Password: os.Getenv("COGNITO_PASSWORD")},
 		env, opts...)
+}
+
+// runCached keeps the user signed in between runs: srp has no cache option
+// of its own; the Transport gets one (base.WithCache with a filecache.Cache
+// in the user's cache directory). The first run signs in; the next ones use
+// the cached token, or its refresh token, without the password proof.
+func runCached(env srp.Environment, clientID, user, apiURL string) error {
+	a, err := newAuthorizer(env, clientID, user, false)
+	if err != nil {
+		return err
+	}
+	cache, err := filecache.New() // filecache.WithEncryptionKey(key) to seal the file
+	if err != nil {
+		return err
+	}
+	key := filecache.Key(env.UserPoolID, clientID, []string{"user=" + user}) // one entry per pool, client and user
+	t := base.NewTransport(a, base.WithCache(cache, key))
+	defer t.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	tok, err := t.Token(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("token %s (cache %s), expires %s\n", data.Fingerprint(tok.AccessToken), cache.Dir(), tok.Expiry.Format(time.RFC3339))
+	if apiURL == "" {
+		return nil
+	}
+	return get(ctx, &http.Client{Transport: t}, apiURL)
+}
+
+func run(env srp.Environment, clientID, user, apiURL string, idToken bool) error {
+	a, err := newAuthorizer(env, clientID, user, idToken)
 	if err != nil {
 		return err
 	}
@@ -99,6 +145,12 @@ func run(env srp.Environment, clientID, user, apiURL string, idToken bool) error
 // callAPI sends one GET through base.NewClient, which adds the token.
 func callAPI(ctx context.Context, a *srp.Authorizer, url string) error {
 	client := base.NewClient(a)
+	defer client.CloseIdleConnections()
+	return get(ctx, client, url)
+}
+
+// get sends one GET with client and prints the status.
+func get(ctx context.Context, client *http.Client, url string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
@@ -123,7 +175,7 @@ func explain(err error) string {
 	)
 	switch {
 	case errors.As(err, &cfg):
-		return fmt.Sprintf("%v (check the flags and COGNITO_PASSWORD)", err)
+		return fmt.Sprintf("%v (%s)", err, configHint(cfg.Setting))
 	case errors.As(err, &cred):
 		return fmt.Sprintf("%v (not retried: Cognito locks accounts after repeated failures)", err)
 	case errors.As(err, &cl):
@@ -132,4 +184,26 @@ func explain(err error) string {
 		return fmt.Sprintf("%v (this example answers NEW_PASSWORD_REQUIRED only)", err)
 	}
 	return err.Error()
+}
+
+// configHint says which flag or variable sets what an InvalidConfigError
+// names.
+func configHint(setting string) string {
+	switch {
+	case strings.HasSuffix(setting, "ClientInfo.ClientID"):
+		return "set -client or COGNITO_CLIENT_ID"
+	case strings.HasSuffix(setting, "UserCredentials.UserName"):
+		return "set -user or COGNITO_USERNAME"
+	case strings.HasSuffix(setting, "UserCredentials.Password"):
+		return "set COGNITO_PASSWORD"
+	case strings.HasSuffix(setting, "Environment.Region"):
+		return "set -region or COGNITO_REGION, or a -pool that starts with the region"
+	case strings.HasSuffix(setting, "Environment.UserPoolID"):
+		return "set -pool or COGNITO_USER_POOL_ID"
+	case strings.HasSuffix(setting, "Environment.Endpoint"):
+		return "check -endpoint or COGNITO_ENDPOINT"
+	case strings.HasPrefix(setting, "filecache:"):
+		return "the -cache directory"
+	}
+	return "check the flags and COGNITO_* variables"
 }
