@@ -46,7 +46,7 @@ func Clean(s string, limit int, secrets ...string) string {
 	}
 	s = Scrub(s, secrets...)
 	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == utf8.RuneError {
+		if unicode.IsControl(r) || r == utf8.RuneError || r == '\u2028' || r == '\u2029' {
 			return ' '
 		}
 		return r

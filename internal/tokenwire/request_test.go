@@ -231,11 +231,11 @@ func TestDoErrorsHideSecrets(t *testing.T) {
 		name, ct, body string
 		status         int
 	}{
-		{name: "invalid_client", status: 401, ct: "application/json", body: fmt.Sprintf(echo, "invalid_client")},
-		{name: "invalid_grant", status: 400, ct: "application/json", body: fmt.Sprintf(echo, "invalid_grant")},
-		{name: "invalid_scope", status: 400, ct: "application/json", body: fmt.Sprintf(echo, "invalid_scope")},
-		{name: "server error", status: 500, ct: "application/json", body: fmt.Sprintf(echo, "server_error")},
-		{name: "200 with error", status: 200, ct: "application/json", body: fmt.Sprintf(echo, "access_denied")},
+		{name: "invalid_client", status: 401, ct: "application/json", body: strings.Replace(echo, "%s", "invalid_client", 1)},
+		{name: "invalid_grant", status: 400, ct: "application/json", body: strings.Replace(echo, "%s", "invalid_grant", 1)},
+		{name: "invalid_scope", status: 400, ct: "application/json", body: strings.Replace(echo, "%s", "invalid_scope", 1)},
+		{name: "server error", status: 500, ct: "application/json", body: strings.Replace(echo, "%s", "server_error", 1)},
+		{name: "200 with error", status: 200, ct: "application/json", body: strings.Replace(echo, "%s", "access_denied", 1)},
 		{name: "html", status: 200, ct: "text/html", body: "<html>" + token + specialSecret + "</html>"},
 		{name: "malformed", status: 200, ct: "application/json", body: `{"access_token":"` + token + `", "x": }`},
 		{name: "no access token", status: 200, ct: "application/json", body: `{"refresh_token":"` + token + `"}`},

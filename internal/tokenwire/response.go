@@ -12,11 +12,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/seed-d44eba79/authorizer"
 	"github.com/seed-d44eba79/authorizer/data"
+	"github.com/seed-d44eba79/authorizer/internal/servertext"
 	"golang.org/x/oauth2"
 )
 
@@ -252,47 +251,17 @@ func (t text) field(fields map[string]any, key string) string {
 }
 
 // Redacted replaces a secret that a server quoted back.
-const Redacted = "[redacted]"
+const Redacted = servertext.Redacted
 
-// Scrub returns s with every non-empty secret (as sent, and form- or
-// path-encoded) replaced by Redacted: an error description that echoes
-// "client_secret=…" must not carry the secret into an error string.
-func Scrub(s string, secrets ...string) string {
-	for _, sec := range secrets {
-		if len(sec) < 4 { // too short to mean anything, and would mangle text
-			continue
-		}
-		for _, v := range []string{sec, url.QueryEscape(sec), url.PathEscape(sec)} {
-			s = strings.ReplaceAll(s, v, Redacted)
-		}
-	}
-	return s
-}
+// Scrub returns s with every non-empty secret (as sent, and form-, path- or
+// JSON-encoded) replaced by [Redacted]; see [servertext.Scrub], the SDK's
+// one implementation.
+func Scrub(s string, secrets ...string) string { return servertext.Scrub(s, secrets...) }
 
 // Clean shortens a server-supplied string to maxFieldLen bytes (never
 // cutting a character in half) and replaces control characters and invalid
-// UTF-8, so that a server cannot inject lines or escape sequences into logs
-// and terminals, or flood a message.
-func Clean(s string) string {
-	cut := len(s) > maxFieldLen
-	if cut {
-		i := maxFieldLen
-		for i > 0 && !utf8.RuneStart(s[i]) {
-			i--
-		}
-		s = s[:i]
-	}
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == utf8.RuneError || r == '\u2028' || r == '\u2029' {
-			return ' '
-		}
-		return r
-	}, s)
-	if cut {
-		s += "…"
-	}
-	return s
-}
+// UTF-8; see [servertext.Clean], the SDK's one implementation.
+func Clean(s string) string { return servertext.Clean(s, maxFieldLen) }
 
 // validToken reports whether an access token can be sent as a header value:
 // visible ASCII only (RFC 6750 §2.1's b64token is a subset). A token with
