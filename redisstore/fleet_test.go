@@ -2,13 +2,17 @@ package redisstore
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
+	"github.com/redis/go-redis/v9"
 	"math"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -162,8 +166,10 @@ func TestFleetSharesOneToken(t *testing.T) {
 	f.start(rp.addr())
 	time.Sleep(time.Second)
 	t2 := mark()
+	cmds0 := commands(t, rp.addr())
 	time.Sleep(12 * time.Second)
 	t3 := mark()
+	cmds := commands(t, rp.addr()) - cmds0
 	// 3. Redis paused 5 s, then killed and restarted empty.
 	rp.pause()
 	time.Sleep(5 * time.Second)
@@ -202,7 +208,9 @@ func TestFleetSharesOneToken(t *testing.T) {
 			break
 		}
 	}
-	t.Logf("with the store: %d token requests in %v, %.2f per lifetime", nShared, t3.Sub(t2).Round(time.Second), ratioShared)
+	t.Logf("with the store: %d token requests in %v, %.2f per lifetime; Redis commands: %d, %.1f per replica per lifetime",
+		nShared, t3.Sub(t2).Round(time.Second), ratioShared, cmds,
+		float64(cmds)/fleetSize/(float64(t3.Sub(t2))/float64(period)))
 	t.Logf("Redis paused 5 s, then killed: %d token requests; restarted: %d while converging, then %d, %.2f per lifetime",
 		nPaused, nConverge, nResumed, ratioResumed)
 	t.Logf("lease holder killed: %d token requests after, the first %v after the kill (lease TTL 1s)",
@@ -228,4 +236,23 @@ func TestFleetSharesOneToken(t *testing.T) {
 	if failed != 0 || failedAlone != 0 {
 		t.Errorf("failed API calls: %d with the store, %d without; want 0", failed, failedAlone)
 	}
+}
+
+// commands returns the server's total_commands_processed.
+func commands(t *testing.T, addr string) int64 {
+	t.Helper()
+	c := redis.NewClient(&redis.Options{Addr: addr})
+	defer c.Close()
+	info, err := c.Info(context.Background(), "stats").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(line, "total_commands_processed:"); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	t.Fatal("no total_commands_processed in INFO stats")
+	return 0
 }

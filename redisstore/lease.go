@@ -20,18 +20,23 @@ const (
 
 // Lock takes key's lease: SET NX PX on the lease key with a random value,
 // and a new fence from the key's fencing counter, which the Store made
-// under it carries. While another replica holds the lease, Lock polls
-// (backing off from 10 ms to 200 ms) until the lease is released or
-// expires, so that the caller then finds the holder's token in the store.
-// unlock releases the lease with a compare-and-delete script (a lease that
-// expired and was taken by another replica is left alone).
+// under it carries. While the lease is held, a goroutine renews it every
+// third of the lease TTL ([WithLeaseTTL]), so a token request of any
+// length keeps it and a dead holder's lease expires within the TTL. While
+// another replica holds the lease, Lock polls (backing off from 10 ms to
+// 200 ms, never past the lease's expiry) until it is released or expires,
+// so that the caller then finds the holder's token in the store or takes
+// over. unlock stops the renewal and releases the lease with a
+// compare-and-delete script (a lease that expired and was taken by
+// another replica is left alone); it must be called once, later calls do
+// nothing.
 //
 // Redis failing is an optimisation lost, never a failed request: when
 // Redis fails, times out or the circuit breaker is open, and when the
 // wait passes [WithMaxWait] or half of ctx's remaining time, Lock returns
 // at once with a nil error and an unlock that does nothing: the caller
 // requests its own token, as a process without a shared store would. Lock
-// returns an error only when ctx ends first (wrapping ctx.Err()).
+// returns an error only when ctx ends first (ctx.Err()).
 func (s *Store) Lock(ctx context.Context, key string) (unlock func() error, err error) {
 	k := s.keys(key)
 	value := randomValue()

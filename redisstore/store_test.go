@@ -195,3 +195,23 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		})
 	}
 }
+
+// Every key of one token shares one hash tag: one hash slot on Cluster,
+// so the scripts may touch them together.
+func TestKeysShareOneHashTag(t *testing.T) {
+	_, s := newMini(t)
+	k := s.keys("some cache key")
+	tag := func(key string) string {
+		i, j := strings.IndexByte(key, '{'), strings.IndexByte(key, '}')
+		if i < 0 || j < i || strings.Count(key, "{") != 1 {
+			t.Fatalf("key %q has no single hash tag", key)
+		}
+		return key[i : j+1]
+	}
+	if tag(k.tok) != tag(k.lock) || tag(k.tok) != tag(k.fence) {
+		t.Errorf("keys %v span more than one hash tag", k)
+	}
+	if strings.Contains(k.tok, "some cache key") {
+		t.Error("the cache key reaches Redis")
+	}
+}

@@ -169,19 +169,22 @@ func demo(addr string, n int, lifetime, runFor time.Duration) error {
 	} else {
 		fmt.Println("no -redis address: running without the store only")
 	}
+	alone := 0.0 // one replica's own token requests in a run
 	for _, a := range runs {
 		before := len(idp.Requests())
 		res, err := runFleet(self, srv.URL, a, n, runFor)
 		if err != nil {
 			return err
 		}
+		got := len(idp.Requests()) - before
 		name := "without a shared store"
-		if a != "" {
+		if a == "" {
+			alone = float64(got) / float64(n)
+		} else {
 			name = "with redisstore       "
 		}
-		got := len(idp.Requests()) - before
-		fmt.Printf("%s: %d replicas, %v: %d token requests (%.1f per %v token lifetime), %d API calls, %d failed\n",
-			name, n, runFor, got, float64(got)*float64(lifetime)/float64(runFor), lifetime, res.ok, res.failed)
+		fmt.Printf("%s: %d replicas, %v, %v tokens: %3d token requests (%.1f per renewal of one replica), %d API calls, %d failed\n",
+			name, n, runFor, lifetime, got, float64(got)/alone, res.ok, res.failed)
 	}
 	return nil
 }
