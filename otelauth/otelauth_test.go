@@ -79,7 +79,7 @@ func attrString(s attribute.Set) string {
 		if i > 0 {
 			b.WriteString(",")
 		}
-		b.WriteString(string(kv.Key) + "=" + kv.Value.Emit())
+		b.WriteString(string(kv.Key) + "=" + kv.Value.String())
 	}
 	return b.String() + "}"
 }
@@ -198,7 +198,7 @@ func TestTransportEvents(t *testing.T) {
 	}
 	for _, s := range r.spans.GetSpans() {
 		for _, kv := range s.Attributes {
-			if strings.Contains(kv.Value.Emit(), "secret-token") {
+			if strings.Contains(kv.Value.String(), "secret-token") {
 				t.Errorf("span %s carries a token in %s", s.Name, kv.Key)
 			}
 		}
