@@ -1,3 +1,5 @@
+//go:build linux
+
 package redisstore
 
 import (
@@ -54,6 +56,10 @@ func (f *fleet) start(redisAddr string) {
 		cmd := exec.Command(f.bin, "-replica", "-token-url", f.url+"/token", "-api", f.url+"/api",
 			"-redis", redisAddr, "-lease-ttl", "1s", "-every", "50ms")
 		cmd.Stderr = os.Stderr
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		if _, err := cmd.StdinPipe(); err != nil { // closed when the test exits: the replica ends
+			f.t.Fatal(err)
+		}
 		out, err := cmd.StdoutPipe()
 		if err != nil {
 			f.t.Fatal(err)

@@ -115,7 +115,7 @@ func TestWaiterTakesOverExpiredLease(t *testing.T) {
 		}
 		done <- err
 	}()
-	for {
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
 		select {
 		case err := <-done:
 			if err != nil {
@@ -126,6 +126,7 @@ func TestWaiterTakesOverExpiredLease(t *testing.T) {
 			mr.FastForward(100 * time.Millisecond) // miniredis time moves only on demand
 		}
 	}
+	t.Fatal("the waiter never took over the expired lease")
 }
 
 func TestLockGivesUpWaitingAfterMaxWait(t *testing.T) {
@@ -166,7 +167,10 @@ func TestHolderRenewsLease(t *testing.T) {
 	// miniredis does not age keys by itself: a renewal shows as the TTL
 	// set back to the full lease after we shorten it.
 	mr.SetTTL(lock, time.Millisecond)
-	for mr.TTL(lock) != 90*time.Millisecond {
+	for deadline := time.Now().Add(time.Minute); mr.TTL(lock) != 90*time.Millisecond; {
+		if time.Now().After(deadline) {
+			t.Fatal("the holder never renewed its lease")
+		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	if err := unlock(); err != nil {

@@ -1,3 +1,5 @@
+//go:build linux
+
 package redisstore
 
 import (
@@ -53,6 +55,7 @@ func (p *redisProc) start() {
 	p.t.Helper()
 	p.cmd = exec.Command("redis-server", "--bind", "127.0.0.1", "--port", p.port, "--dir", p.dir,
 		"--save", "", "--appendonly", "no", "--logfile", filepath.Join(p.dir, "redis.log"))
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlives the test
 	if err := p.cmd.Start(); err != nil {
 		p.t.Fatalf("redis-server: %v (scripts/peers/redis/start.sh installs it)", err)
 	}

@@ -6,7 +6,8 @@
 //	go run ./examples/fleet -redis 127.0.0.1:6410 -replicas 10 -for 12s
 //
 // With -replica it is one replica (the fleet test runs it that way): it
-// calls -api every -every until SIGTERM, then prints {"ok":N,"failed":M}.
+// calls -api every -every until SIGTERM or the end of its standard input
+// (its parent's pipe closing), then prints {"ok":N,"failed":M}.
 package main
 
 import (
@@ -119,6 +120,10 @@ func runReplica(tokenURL, api, addr string, every, leaseTTL time.Duration) error
 	defer t.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
+	go func() { // ends with the process; stops it when its parent goes away
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		stop()
+	}()
 	client := &http.Client{Transport: t, Timeout: 30 * time.Second}
 	var ok, failed int
 	fmt.Println("ready")
@@ -198,6 +203,9 @@ func runFleet(self, url, addr string, n int, runFor time.Duration) (counts, erro
 	for range n {
 		cmd := exec.Command(self, "-replica", "-token-url", url+"/token", "-api", url+"/api", "-redis", addr)
 		cmd.Stderr = os.Stderr
+		if _, err := cmd.StdinPipe(); err != nil { // closed when we exit: the replica ends
+			return counts{}, err
+		}
 		out, err := cmd.StdoutPipe()
 		if err != nil {
 			return counts{}, err
