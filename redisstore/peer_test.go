@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/redis/go-redis/v9"
 	"net"
 	"os"
 	"os/exec"
@@ -115,5 +116,19 @@ func TestPausedRedisIsBounded(t *testing.T) {
 	}
 	if s.breaker.allow() {
 		t.Error("breaker closed after two timeouts")
+	}
+
+	// Why New insists on ContextTimeoutEnabled: without it go-redis
+	// ignores the deadline and waits for its read timeout (3 s).
+	plain := redis.NewClient(&redis.Options{Addr: p.addr(), MaxRetries: -1})
+	defer plain.Close()
+	ctx200, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	start = time.Now()
+	err = plain.Get(ctx200, "k").Err()
+	d = time.Since(start)
+	t.Logf("GET given 200ms by a client without ContextTimeoutEnabled: %v (%v)", d.Round(time.Millisecond), err)
+	if d < time.Second {
+		t.Errorf("go-redis honoured the deadline without ContextTimeoutEnabled (%v): New's check is moot", d)
 	}
 }
