@@ -54,7 +54,8 @@ func (f *fleet) start(redisAddr string) {
 	f.t.Helper()
 	for range fleetSize {
 		cmd := exec.Command(f.bin, "-replica", "-token-url", f.url+"/token", "-api", f.url+"/api",
-			"-redis", redisAddr, "-lease-ttl", "1s", "-every", "50ms")
+			"-redis", redisAddr, "-lease-ttl", "1s", "-every", "50ms",
+			"-call-timeout", "500ms") // a loaded machine may be slow; a paused Redis is slower
 		cmd.Stderr = os.Stderr
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 		if _, err := cmd.StdinPipe(); err != nil { // closed when the test exits: the replica ends

@@ -45,12 +45,13 @@ func main() {
 	addr := flag.String("redis", "", "Redis address; empty: no shared store")
 	every := flag.Duration("every", 50*time.Millisecond, "interval between API calls (replica)")
 	leaseTTL := flag.Duration("lease-ttl", time.Second, "redisstore lease TTL")
+	callTimeout := flag.Duration("call-timeout", redisstore.DefaultCallTimeout, "redisstore call timeout")
 	n := flag.Int("replicas", 10, "replicas")
 	lifetime := flag.Duration("lifetime", 4*time.Second, "token lifetime")
 	runFor := flag.Duration("for", 12*time.Second, "length of each run")
 	flag.Parse()
 	if *replica {
-		if err := runReplica(*tokenURL, *api, *addr, *every, *leaseTTL); err != nil {
+		if err := runReplica(*tokenURL, *api, *addr, *every, *leaseTTL, *callTimeout); err != nil {
 			log.Fatal(err)
 		}
 		return
@@ -76,7 +77,7 @@ func sealKey() []byte {
 
 // newTransport builds one replica's Transport, sharing its token through
 // Redis when addr is set.
-func newTransport(tokenURL, addr string, leaseTTL time.Duration) (*base.Transport, func(), error) {
+func newTransport(tokenURL, addr string, leaseTTL, callTimeout time.Duration) (*base.Transport, func(), error) {
 	hc := &http.Client{Timeout: 10 * time.Second, Transport: replicaHeader{http.DefaultTransport}}
 	a, err := oauth2auth.NewServiceAccountAuthorizer(data.ClientInfo{ClientID: clientID, ClientSecret: clientSecret},
 		oauth2auth.Environment{TokenURL: tokenURL}, oauth2auth.WithHTTPClient(hc))
@@ -88,7 +89,7 @@ func newTransport(tokenURL, addr string, leaseTTL time.Duration) (*base.Transpor
 	if addr != "" {
 		client := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true,
 			MaxRetries: -1, DialTimeout: 250 * time.Millisecond})
-		store, err := redisstore.New(client, sealKey(), redisstore.WithLeaseTTL(leaseTTL),
+		store, err := redisstore.New(client, sealKey(), redisstore.WithLeaseTTL(leaseTTL), redisstore.WithCallTimeout(callTimeout),
 			redisstore.WithMaxWait(5*time.Second), redisstore.WithBreaker(2, time.Second))
 		if err != nil {
 			return nil, nil, err
@@ -110,9 +111,9 @@ func (h replicaHeader) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 // runReplica calls api until SIGTERM and prints its counts.
-func runReplica(tokenURL, api, addr string, every, leaseTTL time.Duration) error {
+func runReplica(tokenURL, api, addr string, every, leaseTTL, callTimeout time.Duration) error {
 	redis.SetLogger(quiet{})
-	t, closeStore, err := newTransport(tokenURL, addr, leaseTTL)
+	t, closeStore, err := newTransport(tokenURL, addr, leaseTTL, callTimeout)
 	if err != nil {
 		return err
 	}
