@@ -20,7 +20,9 @@ func (a *countingAuthorizer) Authorize(context.Context) (*oauth2.Token, error) {
 	return &oauth2.Token{AccessToken: "tok-" + string(rune('0'+n)), TokenType: "Bearer",
 		Expiry: time.Now().Add(time.Hour), ExpiresIn: 3600}, nil
 }
-func (a *countingAuthorizer) Expired(tok *oauth2.Token) bool { return base.TokenExpired(tok, time.Now()) }
+func (a *countingAuthorizer) Expired(tok *oauth2.Token) bool {
+	return base.TokenExpired(tok, time.Now())
+}
 func (a *countingAuthorizer) Refresh(ctx context.Context, _ *oauth2.Token) (*oauth2.Token, error) {
 	return a.Authorize(ctx)
 }
