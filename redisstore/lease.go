@@ -33,7 +33,7 @@ const (
 //
 // Redis failing is an optimisation lost, never a failed request: when
 // Redis fails, times out or the circuit breaker is open, and when the
-// wait passes [WithMaxWait] or half of ctx's remaining time, Lock returns
+// wait passes [WithMaxWait] or nears ctx's deadline, Lock returns
 // at once with a nil error and an unlock that does nothing: the caller
 // requests its own token, as a process without a shared store would. Lock
 // returns an error only when ctx ends first (ctx.Err()).
@@ -72,13 +72,13 @@ func (s *Store) Lock(ctx context.Context, key string) (unlock func() error, err 
 func noUnlock() error { return nil }
 
 // waitDeadline is when Lock stops waiting for another replica's lease:
-// after WithMaxWait, or once half of ctx's remaining time is spent, so
-// that the caller still has time to make its own token request.
+// after WithMaxWait, or a tenth of ctx's remaining time before its
+// deadline, so that Lock returns (without the lease) rather than fail.
 func (s *Store) waitDeadline(ctx context.Context) time.Time {
 	now := s.cfg.now()
 	end := now.Add(s.cfg.maxWait)
 	if d, ok := ctx.Deadline(); ok {
-		end = minTime(end, now.Add(d.Sub(now)/2))
+		end = minTime(end, now.Add(d.Sub(now)*9/10))
 	}
 	return end
 }

@@ -15,8 +15,10 @@ const (
 	// DefaultLeaseTTL is how long a lease lasts unless its holder renews
 	// it: a live holder renews it every third of the TTL for as long as
 	// its token request runs, so a dead holder's lease is taken over
-	// within DefaultLeaseTTL.
-	DefaultLeaseTTL = 5 * time.Second
+	// within DefaultLeaseTTL. It is shorter than the 2 s a base.Transport
+	// waits for a lock, so that waiters take over a dead holder's lease
+	// instead of each requesting its own token.
+	DefaultLeaseTTL = 1500 * time.Millisecond
 	// DefaultMaxWait caps how long Lock waits for another replica's lease
 	// before the caller goes ahead alone.
 	DefaultMaxWait = 10 * time.Second
@@ -132,8 +134,8 @@ func WithLeaseTTL(d time.Duration) Option {
 
 // WithMaxWait caps how long Lock waits while another replica holds the
 // lease; then the caller goes ahead without it (and requests its own
-// token). Lock also stops waiting once half of its context's remaining
-// time is spent. Optional; default DefaultMaxWait; zero or negative is an
+// token). Lock also stops waiting shortly (a tenth of the time left)
+// before its context's deadline. Optional; default DefaultMaxWait; zero or negative is an
 // [*authorizer.InvalidConfigError].
 func WithMaxWait(d time.Duration) Option {
 	return func(c *config) error { return positive("WithMaxWait", d, func() { c.maxWait = d }) }
