@@ -62,3 +62,16 @@ func FuzzOpen(f *testing.F) {
 		}
 	})
 }
+
+func TestStorePrintsNoKey(t *testing.T) {
+	older := bytes.Repeat([]byte{0xab}, 32)
+	_, s := newMini(t, WithOlderKeys(older))
+	var buf bytes.Buffer
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("x", "store", s)
+	for _, out := range []string{fmt.Sprint(s), fmt.Sprintf("%+v %#v %v", s, s, []*Store{s}), buf.String(),
+		fmt.Sprintf("%+v", s.cfg)} {
+		if strings.Contains(out, "171 171") || strings.Contains(out, "abab") {
+			t.Errorf("printed key material: %q", out)
+		}
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -70,6 +72,7 @@ func New(client redis.UniversalClient, key []byte, opts ...Option) (*Store, erro
 	if err != nil {
 		return nil, err
 	}
+	cfg.olderKeys = nil // kept only inside the keyring
 	b := &breaker{failures: cfg.breakerFailures, cooldown: cfg.breakerCooldown,
 		now: cfg.now, logger: cfg.logger}
 	return &Store{client: client, cfg: cfg, ring: ring, breaker: b, leases: map[string]lease{}}, nil
@@ -171,6 +174,18 @@ func (s *Store) heldFence(lockKey string) int64 {
 	defer s.mu.Unlock()
 	return s.leases[lockKey].fence
 }
+
+// String describes the Store without its keys.
+func (s *Store) String() string {
+	return "redisstore.Store{prefix: " + strconv.Quote(s.cfg.prefix) + "}"
+}
+
+// Format prints the Store as String does, whatever the verb, so that no
+// key material is ever printed.
+func (s *Store) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, s.String()) }
+
+// LogValue logs the Store as String does.
+func (s *Store) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
 func (s *Store) log(level slog.Level, msg string, attrs ...slog.Attr) {
 	if s.cfg.logger != nil {
