@@ -1,0 +1,124 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// ErrUnavailable is wrapped by the errors of calls made while Redis is
+// failing: a call that failed or timed out, or one refused at once because
+// the circuit breaker is open.
+var ErrUnavailable = errors.New("redisstore: redis is unavailable")
+
+// breaker stops calls to a failing Redis: after failures consecutive
+// failed calls it opens for cooldown; then one call probes, and its
+// success closes the breaker again.
+type breaker struct {
+	failures int
+	cooldown time.Duration
+	now      func() time.Time
+	logger   *slog.Logger
+
+	mu        sync.Mutex // guards the fields below
+	failed    int        // consecutive failures
+	openUntil time.Time  // zero when closed
+	probing   bool       // a probe call is in flight
+}
+
+// allow reports whether a call may go to Redis now.
+func (b *breaker) allow() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.openUntil.IsZero() {
+		return true
+	}
+	if b.probing || b.now().Before(b.openUntil) {
+		return false
+	}
+	b.probing = true
+	return true
+}
+
+// outcome of one call, for the breaker.
+type outcome int
+
+const (
+	succeeded outcome = iota
+	failed
+	abandoned // the caller gave up; says nothing about Redis
+)
+
+// done records a call's outcome.
+func (b *breaker) done(o outcome) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	wasOpen := !b.openUntil.IsZero()
+	b.probing = false
+	switch o {
+	case abandoned:
+		return
+	case succeeded:
+		b.failed, b.openUntil = 0, time.Time{}
+		if wasOpen {
+			b.log(slog.LevelInfo, "redisstore: redis answers again; circuit breaker closed")
+		}
+		return
+	}
+	b.failed++
+	if wasOpen || b.failed >= b.failures {
+		b.openUntil = b.now().Add(b.cooldown)
+		if !wasOpen {
+			b.log(slog.LevelWarn, "redisstore: redis is failing; circuit breaker open",
+				slog.Duration("cooldown", b.cooldown))
+		}
+	}
+}
+
+func (b *breaker) log(level slog.Level, msg string, attrs ...slog.Attr) {
+	if b.logger != nil {
+		b.logger.LogAttrs(context.Background(), level, msg, attrs...)
+	}
+}
+
+// do runs one Redis call with its own deadline, through the breaker. A
+// failure of Redis (or of the network, or the deadline) counts against the
+// breaker and is returned wrapping ErrUnavailable; redis.Nil and the
+// caller's own cancellation do not count.
+func (s *Store) do(ctx context.Context, f func(ctx context.Context) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if !s.breaker.allow() {
+		return ErrUnavailable
+	}
+	cctx, cancel := context.WithTimeout(ctx, s.cfg.callTimeout)
+	defer cancel()
+	err := f(cctx)
+	switch {
+	case err == nil || errors.Is(err, redis.Nil):
+		s.breaker.done(succeeded)
+		return err
+	case ctx.Err() != nil:
+		s.breaker.done(abandoned)
+		return ctx.Err()
+	}
+	s.breaker.done(failed)
+	return &unavailableError{err: err}
+}
+
+// unavailableError wraps a failed call's cause and ErrUnavailable.
+type unavailableError struct{ err error }
+
+func (e *unavailableError) Error() string   { return "redisstore: redis call failed: " + e.err.Error() }
+func (e *unavailableError) Unwrap() []error { return []error{ErrUnavailable, e.err} }
+
+// Temporary reports true: Redis may answer again.
+func (e *unavailableError) Temporary() bool { return true }
+
+// errUnexpectedReply: a script answered with something it never returns.
+var errUnexpectedReply = errors.New("unexpected reply")
