@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The whole test suite, with its real peers: two oidc-provider instances
 # (default token TTL, and a 5 s TTL), moto_server seeded with a Cognito user
-# pool, and headless Chromium for the browser sign-in test. Installs what is
+# pool, redis-server (the fleet token store), and headless Chromium for the browser sign-in test. Installs what is
 # missing, runs gofmt, go vet and staticcheck (pinned, failing on any
 # finding) on every module, starts the peers on 127.0.0.1, runs every
 # module's tests under -race, and stops the peers however it ends.
 #
 # Env (optional): OIDC_PORT (9010), OIDC_SHORT_PORT (9011), MOTO_PORT (9020),
+# REDIS_PORT (6410), REDIS_SPARE_PORT (6411: redisstore tests start, pause,
+# kill and restart their own redis-server there),
 # GOTEST_FLAGS (extra flags for go test), BENCH=1 (also print the benchmark
 # comparison with x/oauth2, see scripts/bench.sh).
 set -euo pipefail
@@ -15,6 +17,8 @@ root=$PWD
 OIDC_PORT=${OIDC_PORT:-9010}
 OIDC_SHORT_PORT=${OIDC_SHORT_PORT:-9011}
 MOTO_PORT=${MOTO_PORT:-9020}
+REDIS_PORT=${REDIS_PORT:-6410}
+REDIS_SPARE_PORT=${REDIS_SPARE_PORT:-6411}
 state=$(mktemp -d "${TMPDIR:-/tmp}/authorizer-test.XXXXXX")
 
 log() { printf '\n== %s\n' "$*"; }
@@ -23,6 +27,7 @@ stop_peers() {
   PIDFILE=$state/oidc.pid scripts/peers/oidc-provider/stop.sh >/dev/null 2>&1 || true
   PIDFILE=$state/oidc-short.pid scripts/peers/oidc-provider/stop.sh >/dev/null 2>&1 || true
   PIDFILE=$state/moto.pid scripts/peers/moto/stop.sh >/dev/null 2>&1 || true
+  PIDFILE=$state/redis.pid scripts/peers/redis/stop.sh >/dev/null 2>&1 || true
 }
 on_exit() {
   status=$?
@@ -71,11 +76,14 @@ PORT=$OIDC_SHORT_PORT ACCESS_TOKEN_TTL=5 PIDFILE=$state/oidc-short.pid LOGFILE=$
   scripts/peers/oidc-provider/start.sh
 PORT=$MOTO_PORT PIDFILE=$state/moto.pid LOGFILE=$state/moto.log scripts/peers/moto/start.sh
 python3 scripts/peers/moto/seed.py "http://127.0.0.1:$MOTO_PORT" >"$state/cognito.json"
+PORT=$REDIS_PORT PIDFILE=$state/redis.pid LOGFILE=$state/redis.log DIR=$state/redis scripts/peers/redis/start.sh
 
 export AUTHORIZER_REQUIRE_PEERS=1
 export AUTHORIZER_OIDC_ISSUER=http://127.0.0.1:$OIDC_PORT
 export AUTHORIZER_OIDC_SHORT_ISSUER=http://127.0.0.1:$OIDC_SHORT_PORT
 export AUTHORIZER_COGNITO_SEED=$state/cognito.json
+export AUTHORIZER_REDIS_ADDR=127.0.0.1:$REDIS_PORT
+export AUTHORIZER_REDIS_SPARE_PORT=$REDIS_SPARE_PORT
 export AUTHORIZER_CHROMIUM=${AUTHORIZER_CHROMIUM:-$(command -v chromium || true)}
 
 log "Tests: module github.com/seed-d44eba79/authorizer"
