@@ -159,7 +159,9 @@ func (r *remoteSource) missing(ctx context.Context, kid string, seen *keySet) (*
 	if s == nil {
 		return seen, err
 	}
-	r.remember(kid, s)
+	if err == nil {
+		r.remember(kid, s)
+	}
 	return s, err
 }
 
@@ -281,4 +283,11 @@ func backoff(min time.Duration, n int) time.Duration {
 
 func clamp(d, lo, hi time.Duration) time.Duration {
 	return min(max(d, lo), hi)
+}
+
+// busy reports whether a fetch is in progress (for tests).
+func (r *remoteSource) busy() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.inflight != nil
 }
