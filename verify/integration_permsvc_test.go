@@ -6,9 +6,12 @@ package verify_test
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,9 +34,20 @@ type permissionClaims struct {
 	Permissions []string `json:"permissions"`
 }
 
+// permKey is the services' first key, shared: RSA key generation is slow
+// under -race.
+var permKey = sync.OnceValue(func() *rsa.PrivateKey {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	return k
+})
+
 func startPermsvc(t *testing.T, opts ...permsvc.Option) (*permsvc.Service, *httptest.Server) {
 	t.Helper()
-	s, err := permsvc.New(append([]permsvc.Option{permsvc.WithIssuer(permIssuer), permsvc.WithUser(permUser)}, opts...)...)
+	s, err := permsvc.New(append([]permsvc.Option{permsvc.WithKey(permKey()), permsvc.WithIssuer(permIssuer),
+		permsvc.WithUser(permUser)}, opts...)...)
 	require.NoError(t, err)
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)

@@ -2,6 +2,7 @@ package permsvc_test
 
 import (
 	"crypto"
+	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
@@ -12,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,9 +25,18 @@ import (
 var alice = permsvc.User{ID: "alice", Password: "alice-pw",
 	Permissions: map[string][]string{"orders": {"orders:read", "orders:write"}, "empty": nil}}
 
+// testKey is shared by the tests: RSA key generation is slow under -race.
+var testKey = sync.OnceValue(func() *rsa.PrivateKey {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	return k
+})
+
 func newServer(t *testing.T, opts ...permsvc.Option) (*permsvc.Service, *httptest.Server) {
 	t.Helper()
-	s, err := permsvc.New(append([]permsvc.Option{permsvc.WithUser(alice),
+	s, err := permsvc.New(append([]permsvc.Option{permsvc.WithKey(testKey()), permsvc.WithUser(alice),
 		permsvc.WithSession("alice-session", "alice")}, opts...)...)
 	require.NoError(t, err)
 	srv := httptest.NewServer(s)
