@@ -61,9 +61,17 @@ func TestIntegrationOIDCDiscover(t *testing.T) {
 // A provider restarted with a new signing key: its next token is accepted
 // after one refresh of the keys (once the minimum refresh interval has
 // passed), and a token of the old key is refused, even though the
-// Verifier had cached it as valid.
+// Verifier had cached it as valid. The project's peer keeps its kid across
+// restarts ("same kid"); a provider that rotates properly names the new
+// key anew ("new kid").
 func TestIntegrationOIDCRestartedProvider(t *testing.T) {
 	peertest.Env(t, "AUTHORIZER_OIDC_ISSUER") // the peer is installed
+	for _, tt := range []struct{ name, kid string }{{"new kid", "peer-rs256-restarted"}, {"same kid", ""}} {
+		t.Run(tt.name, func(t *testing.T) { checkRestart(t, tt.kid) })
+	}
+}
+
+func checkRestart(t *testing.T, newKid string) {
 	p := startPeerProvider(t)
 	issuer := p.issuer()
 	clock := newPeerClock()
@@ -79,11 +87,11 @@ func TestIntegrationOIDCRestartedProvider(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1, counter.count("/jwks"))
 
-	p.restart()
+	p.restart(newKid)
 	clock.Advance(verify.DefaultMinRefreshInterval + time.Second)
 	after := peerToken(t, issuer)
 	_, err = v.Verify(context.Background(), after)
-	require.NoError(t, err, "the restarted provider's token (new key, same kid %q) is refused", "peer-rs256")
+	require.NoError(t, err, "the restarted provider's token (new key, kid %q; empty: the kid of the old key) is refused", newKid)
 	assert.Equal(t, 2, counter.count("/jwks"), "accepted after exactly one refresh")
 	assert.Equal(t, 1, counter.count("/.well-known/openid-configuration"))
 

@@ -116,6 +116,7 @@ type peerProvider struct {
 	dir     string
 	script  string
 	started int
+	keyID   string // KEY_ID of the next start; "" for the server's default
 }
 
 // startPeerProvider starts a dedicated oidc-provider; the test's cleanup
@@ -138,7 +139,7 @@ func (p *peerProvider) issuer() string { return fmt.Sprintf("http://127.0.0.1:%d
 func (p *peerProvider) run(name string) {
 	p.t.Helper()
 	cmd := exec.Command(filepath.Join(p.script, name))
-	cmd.Env = append(os.Environ(), fmt.Sprintf("PORT=%d", p.port),
+	cmd.Env = append(os.Environ(), fmt.Sprintf("PORT=%d", p.port), "KEY_ID="+p.keyID,
 		"PIDFILE="+filepath.Join(p.dir, "oidc.pid"), "LOGFILE="+filepath.Join(p.dir, fmt.Sprintf("oidc-%d.log", p.started)))
 	if out, err := cmd.CombinedOutput(); err != nil {
 		p.t.Fatalf("%s: %v\n%s", name, err, out)
@@ -149,8 +150,14 @@ func (p *peerProvider) start() { p.t.Helper(); p.started++; p.run("start.sh") }
 
 func (p *peerProvider) stop() { p.t.Helper(); p.run("stop.sh") }
 
-// restart stops the provider and starts it again: a new signing key.
-func (p *peerProvider) restart() { p.t.Helper(); p.stop(); p.start() }
+// restart stops the provider and starts it again with a new signing key
+// whose kid is keyID ("" for the server's default, the kid it had before).
+func (p *peerProvider) restart(keyID string) {
+	p.t.Helper()
+	p.stop()
+	p.keyID = keyID
+	p.start()
+}
 
 // freePort asks the kernel for a loopback port that is free right now.
 func freePort(t *testing.T) int {
