@@ -75,8 +75,12 @@ type syncBuffer struct {
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 func slowServer(s *jwksServer) {
 	inner := s.Config.Handler
@@ -206,8 +210,8 @@ func TestPeriodicRefreshHonoursMaxAge(t *testing.T) {
 	}{
 		{"max-age=1800", 29 * time.Minute, 31 * time.Minute},
 		{"public, max-age=5", 14 * time.Minute, 16 * time.Minute}, // clamped up to 15 min
-		{"max-age=86400", 59 * time.Minute, 61 * time.Minute},    // clamped down to 1 h
-		{"", 14 * time.Minute, 16 * time.Minute},                 // none: 15 min
+		{"max-age=86400", 59 * time.Minute, 61 * time.Minute},     // clamped down to 1 h
+		{"", 14 * time.Minute, 16 * time.Minute},                  // none: 15 min
 	} {
 		t.Run(tc.cacheControl, func(t *testing.T) {
 			f := newRemoteFixture(t)
