@@ -19,11 +19,6 @@ const maxMembers = 128
 
 var errJSON = errors.New("not a valid JSON object")
 
-// member is one top-level member: its name (unescaped) and raw value.
-type member struct {
-	name, value string
-}
-
 // walkObject calls fn for each top-level member of the JSON object s, in
 // order. It fails on invalid JSON, trailing data, a duplicate name, or more
 // than maxMembers members.

@@ -519,3 +519,20 @@ func TestRFC8414Fallback(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestNoRequestOrGoroutineBeforeUse pins the docs: New makes no request,
+// and a remote source runs no goroutine until a verification needs keys.
+func TestNoRequestOrGoroutineBeforeUse(t *testing.T) {
+	srv := newJWKSServer(t, jwkOf("k1", rsaKey(0)))
+	ignore := goleak.IgnoreCurrent()
+	keys := JWKS(srv.URL)
+	newTestVerifier(t, keys, newClock())
+	if err := goleak.Find(ignore); err != nil {
+		t.Errorf("goroutine before use: %v", err)
+	}
+	if n := srv.fetches.Load(); n != 0 {
+		t.Errorf("New made %d requests", n)
+	}
+	keys.Close()
+	keys.Close() // twice is fine
+}
