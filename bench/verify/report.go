@@ -14,12 +14,20 @@ import (
 // to the crypto/rsa floor measured in the same run (results[0]).
 func writeTable(w io.Writer, rs []result) {
 	floor := rs[0]
-	fmt.Fprintln(w, "| library | ns/op | allocs/op | × floor | parallel ns/op | parallel allocs/op | parallel × floor |")
+	fmt.Fprintln(w, "| library | CPU ns/op | allocs/op | × floor | parallel CPU ns/op | parallel allocs/op | parallel × floor |")
 	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|")
 	for _, r := range rs {
-		fmt.Fprintf(w, "| %s | %s | %d | %.2f | %s | %d | %.2f |\n", r.name, grouped(r.seqNs), r.seqAllocs,
-			r.seqNs/floor.seqNs, grouped(r.parNs), r.parAllocs, r.parNs/floor.parNs)
+		fmt.Fprintf(w, "| %s | %s | %d | %s | %s | %d | %s |\n", r.name, grouped(r.seqNs), r.seqAllocs,
+			ratio(r.seqNs/floor.seqNs), grouped(r.parNs), r.parAllocs, ratio(r.parNs/floor.parNs))
 	}
+}
+
+// ratio shows two decimals, three below 0.1.
+func ratio(x float64) string {
+	if x < 0.1 {
+		return fmt.Sprintf("%.3f", x)
+	}
+	return fmt.Sprintf("%.2f", x)
 }
 
 // grouped formats ns with thousands separators, one decimal below 100.
