@@ -2,19 +2,26 @@ package permsvc
 
 import (
 	"crypto/rsa"
-	"errors"
 	"fmt"
 	"time"
+
+	authorizer "github.com/seed-d44eba79/authorizer"
 )
 
-// Option configures [New].
+// bad is the error of an invalid option value.
+func bad(setting, problem string) error {
+	return &authorizer.InvalidConfigError{Setting: "permsvc." + setting, Problem: problem}
+}
+
+// Option configures [New]. An invalid value makes New fail with an
+// *[authorizer.InvalidConfigError] naming the option.
 type Option func(*Service) error
 
 // WithIssuer sets the iss claim (default [DefaultIssuer]); "" is an error.
 func WithIssuer(iss string) Option {
 	return func(s *Service) error {
 		if iss == "" {
-			return errors.New("permsvc: WithIssuer: empty issuer")
+			return bad("WithIssuer", "is empty")
 		}
 		s.issuer = iss
 		return nil
@@ -26,7 +33,7 @@ func WithIssuer(iss string) Option {
 func WithLifetime(d time.Duration) Option {
 	return func(s *Service) error {
 		if d <= 0 {
-			return fmt.Errorf("permsvc: WithLifetime: %v is not positive", d)
+			return bad("WithLifetime", fmt.Sprintf("is not positive (%v)", d))
 		}
 		s.lifetime = d
 		return nil
@@ -55,7 +62,7 @@ func WithClock(now func() time.Time) Option {
 func WithKey(k *rsa.PrivateKey) Option {
 	return func(s *Service) error {
 		if k == nil || k.N.BitLen() < 2048 {
-			return errors.New("permsvc: WithKey: need an RSA key of at least 2048 bits")
+			return bad("WithKey", "needs an RSA key of at least 2048 bits")
 		}
 		s.key = k
 		return nil
@@ -72,10 +79,10 @@ func WithKeyID(kid string) Option {
 func WithUser(u User) Option {
 	return func(s *Service) error {
 		if u.ID == "" {
-			return errors.New("permsvc: WithUser: empty ID")
+			return bad("WithUser", "has an empty ID")
 		}
 		if _, dup := s.users[u.ID]; dup {
-			return fmt.Errorf("permsvc: WithUser: user %q given twice", u.ID)
+			return bad("WithUser", fmt.Sprintf("names user %q twice", u.ID))
 		}
 		s.users[u.ID] = u
 		return nil
@@ -87,7 +94,7 @@ func WithUser(u User) Option {
 func WithSession(token, userID string) Option {
 	return func(s *Service) error {
 		if token == "" || userID == "" {
-			return errors.New("permsvc: WithSession: empty token or user")
+			return bad("WithSession", "has an empty token or user")
 		}
 		s.sessions[token] = userID
 		return nil

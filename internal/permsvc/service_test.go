@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	authorizer "github.com/seed-d44eba79/authorizer"
 	"github.com/seed-d44eba79/authorizer/internal/permsvc"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -202,7 +203,8 @@ func TestOptionsRefuseBadValues(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := permsvc.New(tt.opt)
-			assert.Error(t, err)
+			var ice *authorizer.InvalidConfigError
+			assert.ErrorAs(t, err, &ice)
 		})
 	}
 	_, err := permsvc.New(permsvc.WithUser(alice), permsvc.WithUser(alice))
