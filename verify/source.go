@@ -20,6 +20,9 @@ import (
 // with an error wrapping [authorizer.ErrClosed]. A remote source starts no
 // goroutine until a verification needs keys, and none outlives a fetch. For
 // fixed keys Close does nothing. Close may be called more than once.
+//
+// Only this package implements KeySource (its other methods are
+// unexported), so every source follows the rules above.
 type KeySource interface {
 	Close() error
 
