@@ -62,12 +62,12 @@ func ClaimsFrom(ctx context.Context) *Claims {
 // a token v accepts, taken from its Authorization: Bearer header (RFC 6750
 // §2.1), and puts the claims in its context ([ClaimsFrom]). It answers:
 // 401 with "WWW-Authenticate: Bearer" when there is no token; 401 with
-// error="invalid_token" for a refused token (never saying why: log the
-// reason server-side if needed); 400 invalid_request for a malformed
+// error="invalid_token" for a refused token (never saying why; call
+// [Verifier.Verify] directly to see the reason); 400 invalid_request for a malformed
 // request (two Authorization headers, a token in two places); 403
 // insufficient_scope ([RequireScope]); 503 when the keys cannot be
 // fetched. The request's context is passed to [Verifier.Verify]. A nil v
-// panics.
+// or a nil option panics. The handler is safe for concurrent use.
 func Middleware(v *Verifier, opts ...MiddlewareOption) func(http.Handler) http.Handler {
 	if v == nil {
 		panic("verify.Middleware: nil Verifier")
@@ -75,6 +75,9 @@ func Middleware(v *Verifier, opts ...MiddlewareOption) func(http.Handler) http.H
 	return func(next http.Handler) http.Handler {
 		m := &middleware{v: v, next: next}
 		for _, o := range opts {
+			if o == nil {
+				panic("verify.Middleware: nil MiddlewareOption")
+			}
 			o(m)
 		}
 		return m

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -228,5 +229,30 @@ func TestNewConfigErrors(t *testing.T) {
 				t.Errorf("Setting = %q; want %q (%v)", ce.Setting, tc.setting, err)
 			}
 		})
+	}
+}
+
+// TestNoKidTriesAtMostFourKeys: a token without kid is tried against the
+// keys that fit its algorithm, at most four.
+func TestNoKidTriesAtMostFourKeys(t *testing.T) {
+	set := func(decoys int) KeySource {
+		var parts []string
+		for i := range decoys {
+			parts = append(parts, mustJSON(jwkOf(fmt.Sprint("decoy-", i), rsaKey(1))))
+		}
+		parts = append(parts, mustJSON(jwkOf("real", rsaKey(0))))
+		keys, err := ParseJWKS([]byte(`{"keys":[` + strings.Join(parts, ",") + `]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return keys
+	}
+	tok := token(rsaKey(0), "RS256", "", goodClaims())
+	if _, err := newTestVerifier(t, set(3), newClock()).Verify(context.Background(), tok); err != nil {
+		t.Errorf("real key fourth: %v", err)
+	}
+	_, err := newTestVerifier(t, set(4), newClock()).Verify(context.Background(), tok)
+	if !errors.Is(err, authorizer.ErrTokenSignature) {
+		t.Errorf("real key fifth: got %v; want ErrTokenSignature", err)
 	}
 }
