@@ -536,3 +536,27 @@ func TestNoRequestOrGoroutineBeforeUse(t *testing.T) {
 	keys.Close()
 	keys.Close() // twice is fine
 }
+
+// TestStaleKeysServedWhenPeriodicRefreshFails: a failed background refresh
+// leaves the held keys in use and backs off.
+func TestStaleKeysServedWhenPeriodicRefreshFails(t *testing.T) {
+	f := newRemoteFixture(t)
+	f.warm(t)
+	f.srv.setDown(true)
+	f.clock.Add(DefaultMinKeysAge)
+	if err := f.verify("k1", 0); err != nil {
+		t.Fatal(err)
+	}
+	waitFetches(t, f, 2)
+	for range 10 {
+		if err := f.verify("k1", 0); err != nil {
+			t.Fatalf("held key after a failed refresh: %v", err)
+		}
+	}
+	if n := f.srv.fetches.Load(); n != 2 {
+		t.Errorf("fetches = %d; want 2 (no retry before the backoff ends)", n)
+	}
+	f.clock.Add(DefaultMinRefreshInterval)
+	_ = f.verify("k1", 0)
+	waitFetches(t, f, 3)
+}
