@@ -46,7 +46,10 @@
 // a fetch are remembered until the next fetch, so repeating them costs
 // nothing. A flood of random kids therefore costs at most one fetch per
 // interval, and a rotated key is accepted at most one interval after its
-// first token even when a flood used the last fetch. Keys are re-fetched in
+// first token even when a flood used the last fetch. A signature that
+// fails with the held keys counts the same way (one shared fetch at most
+// per interval), so a key replaced under the same kid, or a replaced PEM
+// key, is picked up too. Keys are re-fetched in
 // the background when older than the answer's Cache-Control max-age,
 // clamped to 15 min .. 1 h ([WithKeysAge]), so a key published before use
 // is accepted at once. When the URL is down, the keys held are used, the

@@ -560,3 +560,44 @@ func TestStaleKeysServedWhenPeriodicRefreshFails(t *testing.T) {
 	_ = f.verify("k1", 0)
 	waitFetches(t, f, 3)
 }
+
+// TestKeyReplacedUnderSameKid: a provider that restarts with a new key but
+// the old kid; a failed signature refreshes (within the interval rule).
+func TestKeyReplacedUnderSameKid(t *testing.T) {
+	f := newRemoteFixture(t)
+	if err := f.verify("k1", 0); err != nil {
+		t.Fatal(err)
+	}
+	f.srv.publish(jwkOf("k1", rsaKey(1)))
+	if err := f.verify("k1", 1); !errors.Is(err, authorizer.ErrTokenSignature) {
+		t.Fatalf("within the interval: got %v; want ErrTokenSignature", err)
+	}
+	f.clock.Add(DefaultMinRefreshInterval)
+	if err := f.verify("k1", 1); err != nil {
+		t.Fatalf("after one refresh: %v", err)
+	}
+	if n := f.srv.fetches.Load(); n != 2 {
+		t.Errorf("fetches = %d; want 2", n)
+	}
+}
+
+// TestForgedSignaturesBounded: tokens naming a held kid with a bad
+// signature cost at most one fetch per interval, like random kids.
+func TestForgedSignaturesBounded(t *testing.T) {
+	f := newRemoteFixture(t)
+	f.warm(t)
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Go(func() {
+			for range 10 {
+				if err := f.verify("k1", 2); !errors.Is(err, authorizer.ErrTokenSignature) {
+					t.Errorf("got %v; want ErrTokenSignature", err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := f.srv.fetches.Load() - 1; n != 1 {
+		t.Errorf("100 forged tokens made %d fetches; want 1", n)
+	}
+}

@@ -44,9 +44,9 @@ func jwksLoader(f fetcher, u string, c *config) loader {
 
 // PEMURL returns a [KeySource] that fetches PEM public keys or certificates
 // from url (a permission service's /auth/public-key), with the rules of
-// [JWKS]. PEM keys have no kid, so a token whose signature fails with
-// every held key counts as naming an unknown key: it causes a re-fetch,
-// within the same limits, which picks up a key that was replaced.
+// [JWKS]. PEM keys have no kid; as with every remote source, a token whose
+// signature fails with the held keys causes a re-fetch, within the same
+// limits, which picks up a key that was replaced.
 func PEMURL(url string, opts ...Option) KeySource {
 	r := newRemote("PEMURL", nil, opts)
 	if r.err == nil {

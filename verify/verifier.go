@@ -148,19 +148,20 @@ func (v *Verifier) verifySignature(ctx context.Context, t *jws) (*key, error) {
 	if err != nil {
 		return nil, err
 	}
-	k, byKid, err := verifyWith(set, t)
+	k, err := verifyWith(set, t)
 	if err == nil {
 		return k, nil
 	}
-	// A refresh can help when no key has the kid, or when only keys
-	// without kid were tried (a PEM key that was replaced).
+	// A refresh can help when no key has the kid, and when the signature
+	// fails: the key may have been replaced, under the same kid (some
+	// providers keep it across restarts) or without kid (a PEM key).
 	unknown := errors.Is(err, authorizer.ErrTokenUnknownKey)
-	if !unknown && (byKid || !errors.Is(err, authorizer.ErrTokenSignature)) {
+	if !unknown && !errors.Is(err, authorizer.ErrTokenSignature) {
 		return nil, err
 	}
 	kid := t.kid
 	if !unknown {
-		kid = ""
+		kid = "" // not remembered as unknown: the kid is known
 	}
 	newer, ferr := v.keys.missing(ctx, kid, set)
 	if newer == nil || newer == set {
@@ -169,17 +170,14 @@ func (v *Verifier) verifySignature(ctx context.Context, t *jws) (*key, error) {
 		}
 		return nil, err
 	}
-	k, _, err = verifyWith(newer, t)
-	return k, err
+	return verifyWith(newer, t)
 }
 
 // verifyWith checks t against the keys of set that may have signed it:
 // those with its kid; failing that, those without kid; for a token without
-// kid, any key. At most maxNoKidTries keys are tried. byKid says whether
-// the keys tried were chosen by kid.
-func verifyWith(set *keySet, t *jws) (k *key, byKid bool, err error) {
+// kid, any key. At most maxNoKidTries keys are tried.
+func verifyWith(set *keySet, t *jws) (*key, error) {
 	pool := byKidOnly(set, t.kid)
-	byKid = pool
 	named, tried := false, 0
 	for _, c := range set.keys {
 		if pool && c.kid != t.kid || !pool && t.kid != "" && c.kid != "" {
@@ -190,7 +188,7 @@ func verifyWith(set *keySet, t *jws) (k *key, byKid bool, err error) {
 			continue
 		}
 		if c.verify(t.alg, t.input, t.sig) {
-			return c, byKid, nil
+			return c, nil
 		}
 		if tried++; tried == maxNoKidTries {
 			break
@@ -198,11 +196,11 @@ func verifyWith(set *keySet, t *jws) (k *key, byKid bool, err error) {
 	}
 	switch {
 	case tried > 0:
-		return nil, byKid, invalid(authorizer.TokenSignature, "signature does not verify")
+		return nil, invalid(authorizer.TokenSignature, "signature does not verify")
 	case named:
-		return nil, byKid, invalid(authorizer.TokenAlgorithm, "alg does not fit the key")
+		return nil, invalid(authorizer.TokenAlgorithm, "alg does not fit the key")
 	}
-	return nil, byKid, invalid(authorizer.TokenUnknownKey, "no key has the token's kid")
+	return nil, invalid(authorizer.TokenUnknownKey, "no key has the token's kid")
 }
 
 // byKidOnly reports whether set has a key whose kid is kid (non-empty).
