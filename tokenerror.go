@@ -135,5 +135,11 @@ func (e *InvalidTokenError) Is(target error) bool {
 	return s != nil && target == s
 }
 
-// Temporary reports false: the same token stays refused.
-func (e *InvalidTokenError) Temporary() bool { return false }
+// Temporary reports whether the same token may pass later: only when its
+// key was unknown and the keys could not be refreshed because of a
+// temporary failure (Err is, or wraps, an error whose Temporary reports
+// true, e.g. an *AuthorizationError for a key URL answering 503).
+func (e *InvalidTokenError) Temporary() bool {
+	var t interface{ Temporary() bool }
+	return e.Err != nil && errors.As(e.Err, &t) && t.Temporary()
+}

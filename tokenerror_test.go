@@ -60,6 +60,14 @@ func TestInvalidTokenErrorUnwrapsCause(t *testing.T) {
 	if !errors.Is(err, authorizer.ErrTokenUnknownKey) {
 		t.Error("reason lost with a cause")
 	}
+	if !err.Temporary() {
+		t.Error("a temporary key-source failure does not make it temporary")
+	}
+	cause.StatusCode = 404
+	if err.Temporary() {
+		t.Error("a permanent cause makes it temporary")
+	}
+	cause.StatusCode = 503
 	want := "authorizer: invalid token (unknown key): no key has the token's kid: verify: fetching keys failed (status 503)"
 	if err.Error() != want {
 		t.Errorf("Error() = %q; want %q", err.Error(), want)

@@ -65,8 +65,9 @@ func ClaimsFrom(ctx context.Context) *Claims {
 // error="invalid_token" for a refused token (never saying why; call
 // [Verifier.Verify] directly to see the reason); 400 invalid_request for a malformed
 // request (two Authorization headers, a token in two places); 403
-// insufficient_scope ([RequireScope]); 503 when the keys cannot be
-// fetched. The request's context is passed to [Verifier.Verify]. A nil v
+// insufficient_scope ([RequireScope]); 503 with Retry-After when the keys
+// cannot be fetched (also for a token naming an unknown key while the key
+// URL fails: it may be a rotated key). The request's context is passed to [Verifier.Verify]. A nil v
 // or a nil option panics. The handler is safe for concurrent use.
 func Middleware(v *Verifier, opts ...MiddlewareOption) func(http.Handler) http.Handler {
 	if v == nil {
@@ -97,7 +98,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c, err := m.v.Verify(r.Context(), raw)
 	var bad *authorizer.InvalidTokenError
 	switch {
-	case errors.As(err, &bad):
+	case errors.As(err, &bad) && !bad.Temporary():
 		m.challenge(w, http.StatusUnauthorized, `error="invalid_token"`)
 		return
 	case err != nil:

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestMiddleware(t *testing.T) {
@@ -85,14 +86,35 @@ func TestMiddleware(t *testing.T) {
 
 func TestMiddlewareKeysDown(t *testing.T) {
 	f := newRemoteFixture(t)
+	h := Middleware(f.v)(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	serve := func(kid string) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Authorization", "Bearer "+token(rsaKey(0), "RS256", kid, goodClaims()))
+		h.ServeHTTP(rec, r)
+		return rec
+	}
 	f.srv.setDown(true)
-	h := Middleware(f.v)(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { t.Error("handler called") }))
-	rec := httptest.NewRecorder()
-	r := httptest.NewRequest("GET", "/", nil)
-	r.Header.Set("Authorization", "Bearer "+token(rsaKey(0), "RS256", "k1", goodClaims()))
-	h.ServeHTTP(rec, r)
-	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
-		t.Errorf("status %d, Retry-After %q; want 503 with Retry-After", rec.Code, rec.Header().Get("Retry-After"))
+	if rec := serve("k1"); rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
+		t.Errorf("no keys: status %d, Retry-After %q; want 503 with Retry-After", rec.Code, rec.Header().Get("Retry-After"))
+	}
+	f.srv.setDown(false)
+	f.clock.Add(time.Minute)
+	if rec := serve("k1"); rec.Code != http.StatusOK {
+		t.Fatalf("keys back: status %d", rec.Code)
+	}
+	f.srv.setDown(true)
+	f.clock.Add(time.Minute)
+	if rec := serve("k2"); rec.Code != http.StatusServiceUnavailable {
+		t.Errorf("unknown kid while the key URL fails: status %d; want 503", rec.Code)
+	}
+	f.srv.setDown(false)
+	if rec := serve("k2"); rec.Code != http.StatusServiceUnavailable {
+		t.Errorf("unknown kid within the backoff (the last fetch failed): status %d; want 503", rec.Code)
+	}
+	f.clock.Add(DefaultMinRefreshInterval)
+	if rec := serve("k2"); rec.Code != http.StatusUnauthorized {
+		t.Errorf("unknown kid, keys fetched: status %d; want 401", rec.Code)
 	}
 }
 
