@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -109,6 +110,24 @@ func TestCacheNeverHoldsFailures(t *testing.T) {
 	for i := range v.cache.shards {
 		if len(v.cache.shards[i].m) != 0 {
 			t.Fatal("a refused token was cached")
+		}
+	}
+}
+
+// TestPrintingHoldsNoToken: the cache keeps tokens; printing a Verifier or
+// its Claims with fmt must not show them.
+func TestPrintingHoldsNoToken(t *testing.T) {
+	priv := rsaKey(0)
+	v := newTestVerifier(t, StaticKeys(&priv.PublicKey), newClock())
+	tok := token(priv, "RS256", "", goodClaims())
+	c, err := v.Verify(context.Background(), tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := tok[strings.LastIndexByte(tok, '.')+1:]
+	for _, s := range []string{fmt.Sprintf("%+v", v), fmt.Sprintf("%#v", v), fmt.Sprintf("%+v", *v), fmt.Sprintf("%#v", c), fmt.Sprintf("%+v", *c)} {
+		if strings.Contains(s, sig[:16]) || strings.Contains(s, tok[:16]) {
+			t.Errorf("printed form holds the token: %.200s", s)
 		}
 	}
 }
