@@ -192,7 +192,8 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithClock sets the clock, for tests. For [New] and remote key sources.
-// Optional; nil means time.Now.
+// Optional; nil means time.Now. A remote source built without WithClock
+// follows the clock of the Verifier it is given to.
 func WithClock(now func() time.Time) Option {
 	return Option{"WithClock", forBoth, func(c *config) error {
 		if now == nil {
