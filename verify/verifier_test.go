@@ -3,6 +3,7 @@ package verify
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -254,5 +255,45 @@ func TestNoKidTriesAtMostFourKeys(t *testing.T) {
 	_, err := newTestVerifier(t, set(4), newClock()).Verify(context.Background(), tok)
 	if !errors.Is(err, authorizer.ErrTokenSignature) {
 		t.Errorf("real key fifth: got %v; want ErrTokenSignature", err)
+	}
+}
+
+// TestDecodeCopies: what Decode hands out does not alias the (shared,
+// cached) claims.
+func TestDecodeCopies(t *testing.T) {
+	priv := rsaKey(0)
+	v := newTestVerifier(t, StaticKeys(&priv.PublicKey), newClock())
+	tok := token(priv, "RS256", "", with(goodClaims(), "permissions", []string{"p1"}))
+	c, err := v.Verify(context.Background(), tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw struct {
+		P json.RawMessage `json:"permissions"`
+	}
+	if err := c.Decode(&raw); err != nil {
+		t.Fatal(err)
+	}
+	for i := range raw.P {
+		raw.P[i] = 'X'
+	}
+	again, _ := v.Verify(context.Background(), tok)
+	var list struct {
+		P []string `json:"permissions"`
+	}
+	if err := again.Decode(&list); err != nil || len(list.P) != 1 || list.P[0] != "p1" {
+		t.Fatalf("claims changed through Decode's result: %v %v", list, err)
+	}
+}
+
+func TestScopesSplitOnSpaces(t *testing.T) {
+	priv := rsaKey(0)
+	v := newTestVerifier(t, StaticKeys(&priv.PublicKey), newClock())
+	c, err := v.Verify(context.Background(), token(priv, "RS256", "", with(goodClaims(), "scope", "  a b  c d e f ")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.Scopes, ","); got != "a,b,c,d,e,f" {
+		t.Errorf("Scopes = %q", got)
 	}
 }
