@@ -51,7 +51,10 @@ func FuzzWalkObject(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		names := map[string]bool{}
-		err := walkObject(s, func(name, value string) error {
+		err := walkObject(s, func(name, value, member string) error {
+			if !strings.HasSuffix(member, value) || !strings.HasPrefix(member, `"`) {
+				t.Fatalf("member %q does not hold value %q", member, value)
+			}
 			if !json.Valid([]byte(value)) {
 				t.Fatalf("member %q value %q is not valid JSON", name, value)
 			}
