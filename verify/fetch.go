@@ -3,9 +3,7 @@ package verify
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -13,6 +11,7 @@ import (
 	"time"
 
 	authorizer "github.com/seed-d44eba79/authorizer"
+	"github.com/seed-d44eba79/authorizer/internal/endpoint"
 )
 
 // fetcher makes the GET requests of remote key sources: one timeout per
@@ -101,22 +100,11 @@ func redactURL(raw string) string {
 	return u.Scheme + "://" + u.Host + u.Path
 }
 
-// checkURL accepts https, and http to a loopback host or with insecure.
+// checkURL accepts https, and http to a loopback host or with insecure:
+// the SDK's one rule, [endpoint.Check].
 func checkURL(ctor, raw string, insecure bool) error {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return &authorizer.InvalidConfigError{Setting: ctor, Problem: "needs an absolute http(s) URL"}
-	}
-	if u.Scheme == "http" && !insecure && !isLoopback(u.Hostname()) {
-		return &authorizer.InvalidConfigError{Setting: ctor, Problem: fmt.Sprintf("refuses plain http to %s (not loopback; see InsecureAllowHTTP)", u.Hostname())}
+	if p := endpoint.Check(raw, endpoint.Rule{AllowHTTP: insecure}); p != endpoint.OK {
+		return &authorizer.InvalidConfigError{Setting: ctor, Problem: p.Explain("verify.InsecureAllowHTTP")}
 	}
 	return nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

@@ -206,7 +206,7 @@ func (r *remoteSource) startLocked(now time.Time) (*flight, error) {
 // fetch is shared, so one caller leaving must not fail it for the others.
 func (r *remoteSource) run(f *flight) {
 	defer r.wg.Done()
-	ctx, cancel := context.WithTimeout(r.ctx, r.cfg.fetchTimeout)
+	ctx, cancel := context.WithTimeoutCause(r.ctx, r.cfg.fetchTimeout, authorizer.ErrTimeout)
 	s, maxAge, err := r.load(ctx)
 	cancel()
 	r.mu.Lock()

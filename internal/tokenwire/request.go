@@ -238,10 +238,12 @@ func noRedirects(c *http.Client) *http.Client {
 }
 
 // networkError wraps a failure to talk to the endpoint. When ctx is done the
-// error also wraps ctx.Err(), so errors.Is(err, context.Canceled) holds even
-// if the transport reported the failure differently.
+// error also wraps its cause (context.Cause: ctx.Err(), or
+// [authorizer.ErrTimeout] when the SDK's own timeout ended it), so
+// errors.Is(err, context.Canceled) holds even if the transport reported the
+// failure differently, and an SDK timeout stays temporary.
 func networkError(ctx context.Context, msg string, err error) error {
-	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+	if cerr := context.Cause(ctx); cerr != nil && !errors.Is(err, cerr) {
 		err = fmt.Errorf("%w: %w", cerr, err)
 	}
 	return &authorizer.AuthorizationError{Message: prefix + msg, Err: err}
