@@ -2,8 +2,9 @@ package main
 
 import "time"
 
-// params sizes the scenarios. full is the documented run (~2.5 minutes on
-// 2 cores); quick keeps every scenario's shape with shorter durations (<60 s).
+// params sizes the scenarios. full is the documented run (fullDuration on
+// 2 cores); quick keeps every scenario's shape with shorter durations
+// (quickDuration). The notes in results.md are generated from these values.
 type params struct {
 	benchtime  time.Duration // per hot-path benchmark
 	benchCount int           // runs of each benchmark; the median is reported

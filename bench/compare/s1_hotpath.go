@@ -112,11 +112,11 @@ func nsPerOp(r testing.BenchmarkResult) float64 {
 
 func hotRows(res map[setup]hotResult) []row {
 	const sc = "1 hot path"
-	cell := func(r hotResult, ns float64, allocs, bytes int64) string {
+	cell := func(ns float64, allocs, bytes int64) string {
 		return fmt.Sprintf("%.0f ns · %d allocs · %d B", ns, allocs, bytes)
 	}
-	seq := func(r hotResult) string { return cell(r, r.seqNs, r.seqAllocs, r.seqBytes) }
-	par := func(r hotResult) string { return cell(r, r.parNs, r.parAllocs, r.parBytes) }
+	seq := func(r hotResult) string { return cell(r.seqNs, r.seqAllocs, r.seqBytes) }
+	par := func(r hotResult) string { return cell(r.parNs, r.parAllocs, r.parBytes) }
 	def := func(f func(hotResult) string) map[string]string {
 		return cells(func(n string) string { return f(res[setup{lib: n}]) })
 	}
