@@ -8,6 +8,13 @@ import (
 // setup is one library in one setup: variant "" is its default.
 type setup struct{ lib, variant string }
 
+func (s setup) String() string {
+	if s.variant == "" {
+		return s.lib
+	}
+	return s.lib + " (" + s.variant + ")"
+}
+
 // defaults is every library in its default setup.
 func defaults() []setup {
 	ss := make([]setup, len(libNames))
@@ -43,7 +50,7 @@ func eachSetup[T any](parallel bool, ss []setup, f func(s setup) (T, error)) (ma
 		defer mu.Unlock()
 		out[s] = r
 		if err != nil && firstErr == nil {
-			firstErr = fmt.Errorf("%s %s: %w", s.lib, s.variant, err)
+			firstErr = fmt.Errorf("%s: %w", s, err)
 		}
 	}
 	var wg sync.WaitGroup

@@ -79,7 +79,10 @@ the peers also run with a 1 s early expiry, and scenario 6 runs them with a
    to every client alike). The scenario runs %d time(s), each library and
    the plain client one after another, and every run's figure is shown:
    **differences under 1 ms between libraries are noise** (slowest waits near
-   the floor change order from run to run). Token requests are counted by a
+   the floor change order from run to run). The floor is measured at another
+   moment than each library: on a shared machine a burst of load from
+   elsewhere during one library's turn shows as held requests in that
+   library's cell of that run only; compare the runs. Token requests are counted by a
    RoundTripper under each library's token client (so refused connections
    count too); requests starting within the endpoint's latency + 100 ms of
    each other belong to one refresh. This SDK may begin its second refresh
@@ -108,7 +111,7 @@ the peers also run with a 1 s early expiry, and scenario 6 runs them with a
    the price of bounding the load on a failing endpoint.
    The scenario runs %d time(s), because backoff with full jitter decides
    when the next token request goes out: the rows marked "each of N runs"
-   show every run, the others the first.
+   show every run, those marked "first run" the first.
 `, d(p.outageLatency), d(p.outage), p.outageWorkers, d(p.outageInterval),
 		d(outageLife(p)), d(p.outageLead), d(p.recoveryCap), d(p.recoveryCap),
 		d(p.outage), d(p50.Round(100*time.Millisecond)), d(p99.Round(100*time.Millisecond)), "`backoffsim.go`", d(maxBackoff),

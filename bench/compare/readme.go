@@ -251,15 +251,17 @@ func cancelSummary(res *results, lib string) string {
 // writeReadmeProse writes the lists under the summary table.
 func writeReadmeProse(w io.Writer, p params, res *results) {
 	var floors []time.Duration
+	var floorHeld []int
 	for _, f := range res.floors {
 		floors = append(floors, f.maxAdded)
+		floorHeld = append(floorHeld, f.held)
 	}
 	fmt.Fprintf(w, `
 "Held" means a request waited ≥ 100 ms for a token; "slowest +" is the largest wait the token
 handling added to a request, over %s. The same load through a plain client with no token
-handling shows a slowest +%s: **differences under 1 ms are noise** of the scheduler and the
-machine, not of a library.
-`, runsOf(len(res.floors)), span(floors))
+handling shows a slowest +%s and %s requests "held": that much is the scheduler and the
+machine, not a library, and **differences under 1 ms are noise**.
+`, runsOf(len(res.floors)), span(floors), spanInt(floorHeld))
 	fmt.Fprintf(w, `
 What the harness shows this SDK doing, and how the peers compare (scenario numbers as in the
 full table):

@@ -131,9 +131,10 @@ func refreshRows(p params, runs map[string][]refreshResult, floors []refreshFloo
 			return strings.Join(vs, " · ")
 		})
 	}
-	var fl []string
+	var fl, fh []string
 	for _, f := range floors {
 		fl = append(fl, fmtDur(f.maxAdded))
+		fh = append(fh, fmt.Sprint(f.held))
 	}
 	nRuns := fmt.Sprintf(" (each of %d runs)", len(floors))
 	if len(floors) == 1 {
@@ -145,7 +146,8 @@ func refreshRows(p params, runs map[string][]refreshResult, floors []refreshFloo
 			each(func(r refreshResult) string { return fmtDur(r.maxAdded) }), "< 1 ms"},
 		{sc, "slowest added wait in the 1 s from the refresh's start" + nRuns, each(func(r refreshResult) string { return fmtDur(r.maxNearRefresh) }), "< 1 ms"},
 		{sc, "p99 added wait" + nRuns, each(func(r refreshResult) string { return fmtDur(r.p99Added) }), ""},
-		{sc, "requests held ≥ 100 ms for a token (their wait)" + nRuns, each(heldCell), "0"},
+		{sc, fmt.Sprintf("requests held ≥ 100 ms for a token (their wait)%s (plain client, same load: %s held)", nRuns, strings.Join(fh, " · ")),
+			each(heldCell), "0"},
 		{sc, "token requests in one refresh (refreshes in the run)" + nRuns, each(func(r refreshResult) string {
 			return fmt.Sprintf("%d (%d)", r.perRefresh, r.refreshes)
 		}), "1"},
