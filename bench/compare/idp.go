@@ -37,6 +37,9 @@ type idp struct {
 	lifetime   atomic.Int64 // seconds, the expires_in of new tokens
 	mode       atomic.Int32
 	retryAfter atomic.Int64 // seconds, for modeThrottle
+	// hold, when set, keeps every answer back until the channel is closed
+	// (the smoke test holds a refresh open with it).
+	hold atomic.Pointer[chan struct{}]
 
 	mu            sync.Mutex // guards srv, throttleUntil, arrivals, issued, revokedBelow
 	srv           *http.Server
@@ -139,6 +142,13 @@ func (p *idp) handle(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	p.arrivals = append(p.arrivals, time.Now())
 	p.mu.Unlock()
+	if h := p.hold.Load(); h != nil {
+		select {
+		case <-*h:
+		case <-r.Context().Done():
+			return
+		}
+	}
 	if problem := checkTokenRequest(r); problem != "" {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_request", problem)
 		return
