@@ -270,8 +270,9 @@ What the harness shows this SDK doing, and how the peers compare (scenario numbe
 full table):
 - **Bounded token requests on a failing endpoint** (3b): one per backoff step, and callers
   without a token fail at once instead of each sending its own token request.
-- **No caller waits on a refresh while the token is fresh** (2). Cloud's cache does the same;
-  x/oauth2 holds every caller on its mutex for the whole fetch.
+- **No caller waits on a refresh while the token is fresh** (2; asserted without a clock by
+  `+"`TestRefreshHeldOpen`"+`, which holds the refresh open at the endpoint). Cloud's cache does the
+  same; x/oauth2 holds every caller on its mutex for the whole fetch.
 - **A revoked token is replaced** (5): the 401 leads to one token request and the request is
   replayed once; both peers keep sending the revoked token.
 - **Credentials stay on the first host** (6): nothing is sent after a redirect to another host
