@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -37,6 +36,9 @@ type idp struct {
 	lifetime   atomic.Int64 // seconds, the expires_in of new tokens
 	mode       atomic.Int32
 	retryAfter atomic.Int64 // seconds, for modeThrottle
+	// hold, when set, keeps every answer back until the channel is closed
+	// (the smoke test holds a refresh open with it).
+	hold atomic.Pointer[chan struct{}]
 
 	mu            sync.Mutex // guards srv, throttleUntil, arrivals, issued, revokedBelow
 	srv           *http.Server
@@ -139,6 +141,13 @@ func (p *idp) handle(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	p.arrivals = append(p.arrivals, time.Now())
 	p.mu.Unlock()
+	if h := p.hold.Load(); h != nil {
+		select {
+		case <-*h:
+		case <-r.Context().Done():
+			return
+		}
+	}
 	if problem := checkTokenRequest(r); problem != "" {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_request", problem)
 		return
@@ -215,14 +224,4 @@ func writeOAuthError(w http.ResponseWriter, status int, code, desc string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": desc})
-}
-
-// ctxSleep sleeps for d or until ctx ends.
-func ctxSleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-	}
 }

@@ -85,10 +85,16 @@ func writeCSV(w io.Writer, rows []row) error {
 }
 
 // writeMarkdown writes the machine line, the table and the notes.
-func writeMarkdown(w io.Writer, rows []row, mode string, elapsed time.Duration) {
+func writeMarkdown(w io.Writer, p params, rows []row, mode string, elapsed time.Duration) {
 	fmt.Fprintf(w, "# authorizer vs x/oauth2 vs cloud.google.com/go/auth\n\n")
 	fmt.Fprintf(w, "Machine: %s. Run: `%s`, %s.\n\n", machine(), mode, elapsed.Round(time.Second))
 	fmt.Fprintf(w, "Versions: %s.\n\n", versions())
+	writeMarkdownTable(w, rows)
+	fmt.Fprint(w, notes(p))
+}
+
+// writeMarkdownTable writes rows as a Markdown table.
+func writeMarkdownTable(w io.Writer, rows []row) {
 	fmt.Fprintf(w, "| scenario | measure | %s | target (authorizer) |\n", strings.Join(libNames, " | "))
 	fmt.Fprintf(w, "|---|---|%s---|\n", strings.Repeat("---|", len(libNames)))
 	for _, r := range rows {
@@ -98,7 +104,6 @@ func writeMarkdown(w io.Writer, rows []row, mode string, elapsed time.Duration) 
 		}
 		fmt.Fprintf(w, " %s |\n", r.target)
 	}
-	fmt.Fprint(w, notes)
 }
 
 // machine describes where the run happened, with the load average when

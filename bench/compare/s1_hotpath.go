@@ -14,47 +14,55 @@ import (
 type hotResult struct {
 	seqNs, parNs         float64
 	seqAllocs, parAllocs int64
+	seqBytes, parBytes   int64
 }
+
+// hotSetups are the setups scenario 1 measures: the three defaults, and
+// cloud's AddAuthorizationMiddleware, the way its docs offer to add auth
+// to an existing client (httptransport.NewClient's extra header layer
+// copies the header map and checks the universe domain per request).
+func hotSetups() []setup { return append(defaults(), setup{libGoogle, variantMiddleware}) }
 
 // runHotPath measures a request with a valid cached token over a no-op
 // transport, from one goroutine and from GOMAXPROCS goroutines, with
 // testing.Benchmark: the shapes of base's BenchmarkRoundTrip and
 // BenchmarkRoundTripParallel, with each library's token from the loopback
 // endpoint (one fetch, then cached for an hour).
-func runHotPath(p params) (map[string]hotResult, error) {
+func runHotPath(p params) (map[setup]hotResult, error) {
 	idp, err := newIDP(time.Hour)
 	if err != nil {
 		return nil, err
 	}
 	defer idp.close()
-	rts := map[string]http.RoundTripper{}
-	for _, name := range libNames {
-		c, err := newClient(name, env{tokenURL: idp.url(), next: noopRT{}, lifetime: time.Hour})
+	rts := map[setup]http.RoundTripper{}
+	for _, s := range hotSetups() {
+		c, err := newClient(s.lib, env{tokenURL: idp.url(), next: noopRT{}, lifetime: time.Hour, variant: s.variant})
 		if err != nil {
 			return nil, err
 		}
 		defer c.close()
 		if _, err := c.rt.RoundTrip(benchRequest()); err != nil { // fetch and cache the token
-			return nil, fmt.Errorf("%s: warm-up: %w", name, err)
+			return nil, fmt.Errorf("%s: warm-up: %w", s.lib, err)
 		}
-		rts[name] = c.rt
+		rts[s] = c.rt
 	}
 	// Rounds interleave the libraries, so that a burst of load from
 	// elsewhere on the machine touches all three alike; the median round
 	// of each is kept.
-	seq, par := map[string][]testing.BenchmarkResult{}, map[string][]testing.BenchmarkResult{}
+	seq, par := map[setup][]testing.BenchmarkResult{}, map[setup][]testing.BenchmarkResult{}
 	setBenchtime(p.benchtime)
 	for range max(p.benchCount, 1) {
-		for _, name := range libNames {
-			rt := rts[name]
-			seq[name] = append(seq[name], testing.Benchmark(func(b *testing.B) { benchSeq(b, rt) }))
-			par[name] = append(par[name], testing.Benchmark(func(b *testing.B) { benchPar(b, rt) }))
+		for _, su := range hotSetups() {
+			rt := rts[su]
+			seq[su] = append(seq[su], testing.Benchmark(func(b *testing.B) { benchSeq(b, rt) }))
+			par[su] = append(par[su], testing.Benchmark(func(b *testing.B) { benchPar(b, rt) }))
 		}
 	}
-	out := map[string]hotResult{}
-	for _, name := range libNames {
-		s, q := median(seq[name]), median(par[name])
-		out[name] = hotResult{seqNs: nsPerOp(s), parNs: nsPerOp(q), seqAllocs: s.AllocsPerOp(), parAllocs: q.AllocsPerOp()}
+	out := map[setup]hotResult{}
+	for _, su := range hotSetups() {
+		s, q := median(seq[su]), median(par[su])
+		out[su] = hotResult{seqNs: nsPerOp(s), parNs: nsPerOp(q), seqAllocs: s.AllocsPerOp(), parAllocs: q.AllocsPerOp(),
+			seqBytes: s.AllocedBytesPerOp(), parBytes: q.AllocedBytesPerOp()}
 	}
 	return out, nil
 }
@@ -102,18 +110,33 @@ func nsPerOp(r testing.BenchmarkResult) float64 {
 	return float64(r.T.Nanoseconds()) / float64(r.N)
 }
 
-func hotRows(res map[string]hotResult) []row {
+func hotRows(res map[setup]hotResult) []row {
 	const sc = "1 hot path"
-	ns := func(f func(hotResult) float64) map[string]string {
-		return cells(func(n string) string { return fmt.Sprintf("%.0f ns", f(res[n])) })
+	cell := func(ns float64, allocs, bytes int64) string {
+		return fmt.Sprintf("%.0f ns · %d allocs · %d B", ns, allocs, bytes)
 	}
-	al := func(f func(hotResult) int64) map[string]string {
-		return cells(func(n string) string { return fmt.Sprintf("%d", f(res[n])) })
+	seq := func(r hotResult) string { return cell(r.seqNs, r.seqAllocs, r.seqBytes) }
+	par := func(r hotResult) string { return cell(r.parNs, r.parAllocs, r.parBytes) }
+	def := func(f func(hotResult) string) map[string]string {
+		return cells(func(n string) string { return f(res[setup{lib: n}]) })
 	}
+	mw := func(f func(hotResult) string) map[string]string {
+		return cells(func(n string) string {
+			if r, ok := res[setup{n, variantMiddleware}]; ok {
+				return f(r)
+			}
+			return "(one setup)"
+		})
+	}
+	setupRow := cells(func(n string) string {
+		return map[string]string{libSDK: "base.NewTransport", libOAuth2: "oauth2.Transport over ReuseTokenSource",
+			libGoogle: "httptransport.NewClient"}[n]
+	})
 	return []row{
-		{sc, "ns/op, 1 goroutine", ns(func(r hotResult) float64 { return r.seqNs }), ""},
-		{sc, "allocs/op, 1 goroutine", al(func(r hotResult) int64 { return r.seqAllocs }), ""},
-		{sc, "ns/op, parallel (GOMAXPROCS)", ns(func(r hotResult) float64 { return r.parNs }), ""},
-		{sc, "allocs/op, parallel", al(func(r hotResult) int64 { return r.parAllocs }), ""},
+		{sc, "setup", setupRow, ""},
+		{sc, "1 goroutine: ns/op · allocs/op · B/op", def(seq), ""},
+		{sc, "parallel (GOMAXPROCS): ns/op · allocs/op · B/op", def(par), ""},
+		{sc, "1 goroutine, cloud through AddAuthorizationMiddleware on a plain client", mw(seq), ""},
+		{sc, "parallel, cloud through AddAuthorizationMiddleware", mw(par), ""},
 	}
 }

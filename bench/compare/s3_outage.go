@@ -17,8 +17,13 @@ type outageResult struct {
 	aTokenRequests     int           // token requests during the outage
 	aMinGap            time.Duration // shortest gap between two of them
 	aFailP50, aFailP99 time.Duration // time failing requests took
+	// Requests started from the outage's end on (the token's expiry and
+	// every refresh after the endpoint is back fall in it): how many waited
+	// ≥ 100 ms for a token, and the slowest wait.
+	aHeldAfter     int
+	aMaxAddedAfter time.Duration
 	// Phase B.
-	bSent, bOK         int // requests started during the outage
+	bSent, bOK         int // requests started during the outage; of them, succeeded before its end
 	bTokenRequests     int
 	bMinGap            time.Duration
 	bFailP50, bFailP99 time.Duration
@@ -33,19 +38,24 @@ type outageResult struct {
 // (each with its own endpoint and API): first while a token valid
 // throughout the outage is cached, then with no token.
 //
+// The endpoint takes p.outageLatency for every answer, so that a library
+// that fetches while holding its callers shows it. Phase A also runs the
+// peers with a 1 s early expiry (variantEarly1s); phase B, where no token
+// exists yet, only the defaults.
+//
 // The whole scenario runs p.outageRuns times: backoff with full jitter
 // decides when the next token request goes out, so outcomes differ from
 // run to run. The table shows the first run, and every run's figure where
 // they differ most.
-func runOutage(p params) (map[string][]outageResult, error) {
-	out := map[string][]outageResult{}
+func runOutage(p params) (map[setup][]outageResult, error) {
+	out := map[setup][]outageResult{}
 	for range max(p.outageRuns, 1) {
-		res, err := eachLib(true, func(name string) (outageResult, error) {
-			r, err := outageValid(p, name)
-			if err != nil {
+		res, err := eachSetup(true, outageSetups(), func(s setup) (outageResult, error) {
+			r, err := outageValid(p, s)
+			if err != nil || s.variant != "" {
 				return r, err
 			}
-			return r, outageNoToken(p, name, &r)
+			return r, outageNoToken(p, s, &r)
 		})
 		if err != nil {
 			return nil, err
@@ -73,9 +83,9 @@ func outageSchedule(idp *idp, start time.Time, d time.Duration) error {
 // outage starts outageLead after it was issued, and the load runs past the
 // token's expiry until the library's first success after it (at most
 // p.recoveryCap).
-func outageValid(p params, name string) (outageResult, error) {
-	life := p.outageLead + p.outage + 2*time.Second
-	idp, api, c, err := outageSetup(p, name, life)
+func outageValid(p params, s setup) (outageResult, error) {
+	life := outageLife(p)
+	idp, api, c, err := outageSetup(p, s, life)
 	if err != nil {
 		return outageResult{}, err
 	}
@@ -94,9 +104,15 @@ func outageValid(p params, name string) (outageResult, error) {
 	if err := <-schedErr; err != nil {
 		return outageResult{}, err
 	}
-	r := outageResult{afterExpiryOK: sinceOr(recovered, expiry)}
+	r := outageResult{afterExpiryOK: sinceOr(recovered, expiry), aMaxAddedAfter: -1}
 	var failed []sample
 	for _, s := range ss {
+		if !s.start.Before(to) {
+			r.aMaxAddedAfter = max(r.aMaxAddedAfter, s.added)
+			if s.added >= 100*time.Millisecond {
+				r.aHeldAfter++
+			}
+		}
 		switch {
 		case s.start.Before(expiry.Add(-100 * time.Millisecond)): // margin: in flight at expiry
 			r.validSent++
@@ -122,14 +138,15 @@ func outageValid(p params, name string) (outageResult, error) {
 // outageNoToken is phase B: the endpoint fails from the first request on;
 // the load runs through the outage and until the library's first success
 // after it (at most p.recoveryCap).
-func outageNoToken(p params, name string, r *outageResult) error {
-	idp, api, c, err := outageSetup(p, name, time.Minute)
+func outageNoToken(p params, su setup, r *outageResult) error {
+	idp, api, c, err := outageSetup(p, su, time.Minute)
 	if err != nil {
 		return err
 	}
 	defer idp.close()
 	defer api.close()
 	defer c.close()
+	idp.mode.Store(mode503) // before the load: its first token request must fail
 	t0 := time.Now()
 	end := t0.Add(p.outage)
 	schedErr := make(chan error, 1)
@@ -141,13 +158,15 @@ func outageNoToken(p params, name string, r *outageResult) error {
 	}
 	var failed []sample
 	for _, s := range ss {
-		if s.start.Before(end) {
-			r.bSent++
-			if s.ok {
-				r.bOK++
-			} else {
-				failed = append(failed, s)
-			}
+		if !s.start.Before(end) {
+			continue
+		}
+		r.bSent++
+		switch {
+		case s.ok && s.start.Add(s.dur).Before(end): // answered during the outage
+			r.bOK++
+		case !s.ok:
+			failed = append(failed, s)
 		}
 	}
 	during := between(c.tok.attempts(), t0, end)
@@ -186,13 +205,23 @@ func sinceOr(at *atomic.Int64, from time.Time) time.Duration {
 	return -1
 }
 
-func outageSetup(p params, name string, life time.Duration) (*idp, *api, *client, error) {
+// outageSetups are the setups of phase A: the defaults and the peers with
+// a 1 s early expiry.
+func outageSetups() []setup { return append(defaults(), peers(variantEarly1s)...) }
+
+// outageLife is phase A's token lifetime: the outage starts outageLead
+// after the token is issued and ends 2 s before it expires.
+func outageLife(p params) time.Duration { return p.outageLead + p.outage + 2*time.Second }
+
+func outageSetup(p params, su setup, life time.Duration) (*idp, *api, *client, error) {
 	idp, err := newIDP(life)
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	idp.latency.Store(int64(p.outageLatency))
 	api := newAPI(idp)
-	c, err := newClient(name, env{tokenURL: idp.url(), next: stampRT{newHTTPTransport(p.outageWorkers)}, lifetime: life})
+	c, err := newClient(su.lib, env{tokenURL: idp.url(), next: stampRT{newHTTPTransport(p.outageWorkers)},
+		lifetime: life, variant: su.variant})
 	if err != nil {
 		idp.close()
 		api.close()
@@ -201,43 +230,67 @@ func outageSetup(p params, name string, life time.Duration) (*idp, *api, *client
 	return idp, api, c, nil
 }
 
-func outageRows(p params, runs map[string][]outageResult) []row {
-	res := map[string]outageResult{}
-	for n, rs := range runs {
-		res[n] = rs[0]
+func outageRows(p params, runs map[setup][]outageResult) []row {
+	first := func(v string, fn func(outageResult) string) map[string]string {
+		f := func(s setup) string { return fn(runs[s][0]) }
+		if v == "" {
+			return cells(func(n string) string { return f(setup{lib: n}) })
+		}
+		return variantCells(v, f)
 	}
-	each := func(fn func(outageResult) string) map[string]string {
-		return cells(func(n string) string {
+	each := func(v string, fn func(outageResult) string) map[string]string {
+		f := func(s setup) string {
 			var vs []string
-			for _, r := range runs[n] {
+			for _, r := range runs[s] {
 				vs = append(vs, fn(r))
 			}
 			return strings.Join(vs, " · ")
-		})
+		}
+		if v == "" {
+			return cells(func(n string) string { return f(setup{lib: n}) })
+		}
+		return variantCells(v, f)
 	}
 	nRuns := ""
-	if n := len(runs[libSDK]); n > 1 {
+	if n := len(runs[setup{lib: libSDK}]); n > 1 {
 		nRuns = fmt.Sprintf(" (each of %d runs)", n)
 	}
-	a := fmt.Sprintf("3a outage %s, token valid throughout (%d goroutines, 1 request / %s each)",
-		fmtDur(p.outage), p.outageWorkers, fmtDur(p.outageInterval))
-	b := fmt.Sprintf("3b outage %s, no token yet", fmtDur(p.outage))
-	f := func(fn func(outageResult) string) map[string]string {
-		return cells(func(n string) string { return fn(res[n]) })
+	life := outageLife(p)
+	a := fmt.Sprintf("3a outage %s from %s into a %s token (%d goroutines, 1 request / %s each, endpoint latency %s)",
+		fmtDur(p.outage), fmtDur(p.outageLead), fmtDur(life), p.outageWorkers, fmtDur(p.outageInterval), fmtDur(p.outageLatency))
+	b := fmt.Sprintf("3b outage %s, no token yet (endpoint latency %s)", fmtDur(p.outage), fmtDur(p.outageLatency))
+	rowsA := func(v string) []row {
+		sc := a
+		if v != "" {
+			sc = a + ", peers' variant"
+		}
+		return []row{
+			{sc, "setting", first(v, func(outageResult) string { return "" }), ""},
+			{sc, "requests succeeded while the token was valid" + nRuns, each(v, func(r outageResult) string { return fmt.Sprintf("%d / %d", r.validOK, r.validSent) }), "all"},
+			{sc, "token requests during the outage" + nRuns, each(v, func(r outageResult) string { return fmt.Sprint(r.aTokenRequests) }), "≤ 1 per backoff step"},
+			{sc, "requests failed after the token expired, endpoint back 2 s before" + nRuns, each(v, func(r outageResult) string { return fmt.Sprint(r.afterExpiryFailed) }), ""},
+			{sc, "requests held ≥ 100 ms for a token once the endpoint was back" + nRuns, each(v, func(r outageResult) string { return fmt.Sprint(r.aHeldAfter) }), ""},
+			{sc, "slowest added wait once the endpoint was back" + nRuns, each(v, func(r outageResult) string { return fmtDur(r.aMaxAddedAfter) }), ""},
+		}
 	}
-	return []row{
-		{a, "requests succeeded while the token was valid", f(func(r outageResult) string { return fmt.Sprintf("%d / %d", r.validOK, r.validSent) }), "all"},
-		{a, "token requests during the outage", f(func(r outageResult) string { return fmt.Sprint(r.aTokenRequests) }), "≤ 1 per backoff step"},
-		{a, "shortest gap between token requests", f(func(r outageResult) string { return fmtDur(r.aMinGap) }), "≥ 1 s"},
-		{a, "failing requests: median / p99 time", f(func(r outageResult) string { return fmtDur(r.aFailP50) + " / " + fmtDur(r.aFailP99) }), ""},
-		{a, "requests failed after the token expired, endpoint back 2 s before" + nRuns, each(func(r outageResult) string { return fmt.Sprint(r.afterExpiryFailed) }), ""},
-		{a, "first success after the token expired" + nRuns, each(func(r outageResult) string { return recoveryCell(r.afterExpiryOK, p.recoveryCap) }), ""},
-		{b, "requests succeeded during the outage", f(func(r outageResult) string { return fmt.Sprintf("%d / %d", r.bOK, r.bSent) }), ""},
-		{b, "token requests during the outage", f(func(r outageResult) string { return fmt.Sprint(r.bTokenRequests) }), "≤ 1 per backoff step"},
-		{b, "shortest gap between token requests", f(func(r outageResult) string { return fmtDur(r.bMinGap) }), "≥ 1 s"},
-		{b, "failing requests: median / p99 time", f(func(r outageResult) string { return fmtDur(r.bFailP50) + " / " + fmtDur(r.bFailP99) }), ""},
-		{b, "first success after the endpoint is back" + nRuns, each(func(r outageResult) string { return recoveryCell(r.recovery, p.recoveryCap) }), ""},
-	}
+	rs := rowsA("")
+	// The setting cells need the env, not a result.
+	rs[0].values = cells(func(n string) string { return setting(n, env{lifetime: life}) })
+	rs = append(rs[:3], append([]row{
+		{a, "shortest gap between token requests (first run)", first("", func(r outageResult) string { return fmtDur(r.aMinGap) }), "≥ 1 s"},
+		{a, "failing requests: median / p99 time (first run)", first("", func(r outageResult) string { return fmtDur(r.aFailP50) + " / " + fmtDur(r.aFailP99) }), ""},
+	}, rs[3:]...)...)
+	va := rowsA(variantEarly1s)
+	va[0].values = variantCells(variantEarly1s, func(s setup) string { return setting(s.lib, env{lifetime: life, variant: s.variant}) })
+	rs = append(rs, va...)
+	return append(rs,
+		row{b, "requests started during the outage that succeeded before its end" + nRuns, each("", func(r outageResult) string { return fmt.Sprintf("%d / %d", r.bOK, r.bSent) }), ""},
+		row{b, "token requests during the outage" + nRuns, each("", func(r outageResult) string { return fmt.Sprint(r.bTokenRequests) }), "≤ 1 per backoff step"},
+		row{b, "shortest gap between token requests (first run)", first("", func(r outageResult) string { return fmtDur(r.bMinGap) }), "≥ 1 s"},
+		row{b, "failing requests: median / p99 time (first run)", first("", func(r outageResult) string { return fmtDur(r.bFailP50) + " / " + fmtDur(r.bFailP99) }), ""},
+		row{b, "first success after the endpoint is back" + nRuns, each("", func(r outageResult) string { return recoveryCell(r.recovery, p.recoveryCap) }),
+			"≤ 1 backoff step (≤ " + fmtDur(maxBackoff) + ")"},
+	)
 }
 
 func recoveryCell(d, limit time.Duration) string {

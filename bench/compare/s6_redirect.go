@@ -55,11 +55,14 @@ func redirector(target string, sawAuth *atomic.Bool) http.Handler {
 
 // runRedirect follows a redirect from 127.0.0.1 to localhost (another
 // host), and from an https server to a plain http one, with each library.
-func runRedirect(p params) (map[string]redirectResult, error) {
-	return eachLib(false, func(name string) (redirectResult, error) { return redirectOne(name) })
+// The peers also run with the standard library's http.Client.CheckRedirect
+// refusing such redirects (variantCheckRedirect): their way to stop the
+// leak.
+func runRedirect(p params) (map[setup]redirectResult, error) {
+	return eachSetup(false, append(defaults(), peers(variantCheckRedirect)...), redirectOne)
 }
 
-func redirectOne(name string) (redirectResult, error) {
+func redirectOne(su setup) (redirectResult, error) {
 	idp, err := newIDP(time.Hour)
 	if err != nil {
 		return redirectResult{}, err
@@ -79,7 +82,7 @@ func redirectOne(name string) (redirectResult, error) {
 	pool := x509.NewCertPool()
 	pool.AddCert(secure.Certificate())
 	next.TLSClientConfig = &tls.Config{RootCAs: pool}
-	c, err := newClient(name, env{tokenURL: idp.url(), next: next, apiKey: benchAPIKey, lifetime: time.Hour})
+	c, err := newClient(su.lib, env{tokenURL: idp.url(), next: next, apiKey: benchAPIKey, lifetime: time.Hour, variant: su.variant})
 	if err != nil {
 		return redirectResult{}, err
 	}
@@ -97,7 +100,7 @@ func redirectOne(name string) (redirectResult, error) {
 	}, nil
 }
 
-func redirectRows(res map[string]redirectResult) []row {
+func redirectRows(res map[setup]redirectResult) []row {
 	const sc = "6 redirect"
 	leak := func(followed, auth, key bool) string {
 		if !followed {
@@ -113,15 +116,26 @@ func redirectRows(res map[string]redirectResult) []row {
 		}
 		return "nothing leaked"
 	}
+	host := func(r redirectResult) string { return leak(r.hostFollowed, r.hostAuth, r.hostKey) }
+	down := func(r redirectResult) string { return leak(r.downgradeFollowed, r.downgradeAuth, r.downgradeKey) }
+	def := func(f func(redirectResult) string) map[string]string {
+		return cells(func(n string) string { return f(res[setup{lib: n}]) })
+	}
+	cr := func(f func(redirectResult) string) map[string]string {
+		return variantCells(variantCheckRedirect, func(s setup) string { return f(res[s]) })
+	}
+	apiKey := cells(func(n string) string {
+		return map[string]string{libSDK: "base.WithAPIKey", libOAuth2: "harness's header RoundTripper (no API-key feature)",
+			libGoogle: "httptransport.Options.Headers"}[n]
+	})
+	sane := func(r redirectResult) string { return yesNo(r.originAuth) }
 	return []row{
-		{sc, "127.0.0.1 → localhost: credentials at the other host", cells(func(n string) string {
-			r := res[n]
-			return leak(r.hostFollowed, r.hostAuth, r.hostKey)
-		}), "nothing leaked"},
-		{sc, "https → http: credentials over plain http", cells(func(n string) string {
-			r := res[n]
-			return leak(r.downgradeFollowed, r.downgradeAuth, r.downgradeKey)
-		}), "nothing leaked"},
-		{sc, "first host got credentials (sanity)", cells(func(n string) string { return yesNo(res[n].originAuth) }), "yes"},
+		{sc, "X-Api-Key added by", apiKey, ""},
+		{sc, "127.0.0.1 → localhost: credentials at the other host", def(host), "nothing leaked"},
+		{sc, "https → http: credentials over plain http", def(down), "nothing leaked"},
+		{sc, "first host got credentials (sanity)", def(sane), "yes"},
+		{sc + ", peers' http.Client with CheckRedirect (same host and scheme only)", "127.0.0.1 → localhost", cr(host), ""},
+		{sc + ", peers' http.Client with CheckRedirect (same host and scheme only)", "https → http", cr(down), ""},
+		{sc + ", peers' http.Client with CheckRedirect (same host and scheme only)", "first host got credentials (sanity)", cr(sane), ""},
 	}
 }
