@@ -48,10 +48,13 @@ type ClientInfoer interface {
 
 // TokenExpired is the expiry rule of this SDK's authorizers, for use in
 // Expired methods: tok is expired when it is nil or empty, or when less than
-// data.EffectiveGap of its lifetime remains at now. The lifetime is taken from
-// tok.ExpiresIn (seconds) when set. A token without an Expiry is not expired
-// by this rule: authorizers give every token they issue an Expiry, and the
-// Transport drops a token that a resource server refuses (401).
+// [data.EffectiveGap] of its lifetime remains at now. The lifetime is
+// tok.ExpiresIn (seconds); when a token arrives with an Expiry but no
+// ExpiresIn, the [Transport] fills ExpiresIn in from the Expiry (on a
+// copy), so that this rule and its refresh-ahead point use one lifetime. A
+// token without an Expiry is not expired by this rule: authorizers give
+// every token they issue an Expiry, and the Transport drops a token that a
+// resource server refuses (401).
 func TokenExpired(tok *oauth2.Token, now time.Time) bool {
 	if tok == nil || tok.AccessToken == "" {
 		return true
@@ -59,6 +62,5 @@ func TokenExpired(tok *oauth2.Token, now time.Time) bool {
 	if tok.Expiry.IsZero() {
 		return false
 	}
-	lifetime := time.Duration(tok.ExpiresIn) * time.Second
-	return !now.Before(tok.Expiry.Add(-data.EffectiveGap(lifetime)))
+	return !now.Before(tok.Expiry.Add(-data.EffectiveGap(tokenLifetime(tok))))
 }

@@ -27,6 +27,7 @@ func TestConcurrent401sCauseOneRefresh(t *testing.T) {
 	rec := &recorder{}
 	tr := newTestTransport(t, f, clock, rec)
 	get(t, tr, api)
+	clock.Advance(time.Minute)            // token-1 has been in use a while
 	rec.setReject("Bearer token-1", true) // the API revokes token-1
 
 	var wg sync.WaitGroup
@@ -67,6 +68,9 @@ func TestUnauthorizedReplayLimits(t *testing.T) {
 			f := newFake(clock)
 			rec := &recorder{}
 			tr := newTestTransport(t, f, clock, rec)
+			_, err := tr.Token(context.Background())
+			require.NoError(t, err)
+			clock.Advance(time.Minute) // token-1 has been in use a while
 			rec.setReject("Bearer token-1", true)
 			rec.setReject("Bearer token-2", tt.rejectNew)
 			req, _ := http.NewRequest(http.MethodPost, api, tt.body)
