@@ -91,7 +91,9 @@ func (t *Transport) obtainRecovered(ctx context.Context, cur *tokenState) (st *t
 // names the value's type only: the value may hold anything, secrets too.
 type panicError struct{ value any }
 
-func (e *panicError) Error() string { return fmt.Sprintf("panic of type %T (see the log for the stack)", e.value) }
+func (e *panicError) Error() string {
+	return fmt.Sprintf("panic of type %T (see the log for the stack)", e.value)
+}
 
 // fetch asks the Authorizer for a token to replace cur, and checks it.
 func (t *Transport) fetch(ctx context.Context, cur *tokenState) (*tokenState, EventKind, error) {
