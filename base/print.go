@@ -36,13 +36,7 @@ func (t *Transport) String() string { return fmt.Sprintf("base.Transport%+v", t.
 func (t *Transport) GoString() string { return t.String() }
 
 // Format implements [fmt.Formatter] so that every verb prints String.
-func (t *Transport) Format(f fmt.State, verb rune) {
-	if verb == 'q' {
-		fmt.Fprintf(f, "%q", t.String())
-		return
-	}
-	fmt.Fprint(f, t.String())
-}
+func (t *Transport) Format(f fmt.State, verb rune) { formatAs(f, verb, t.String()) }
 
 // LogValue implements [slog.LogValuer].
 func (t *Transport) LogValue() slog.Value {
@@ -53,3 +47,41 @@ func (t *Transport) LogValue() slog.Value {
 
 // MarshalJSON implements [json.Marshaler] with the same redacted view.
 func (t *Transport) MarshalJSON() ([]byte, error) { return json.Marshal(t.view()) }
+
+// formatAs prints s for every verb (quoted for %q), so that no verb reaches
+// the fields of a value that holds a secret.
+func formatAs(f fmt.State, verb rune, s string) {
+	if verb == 'q' {
+		fmt.Fprintf(f, "%q", s)
+		return
+	}
+	fmt.Fprint(f, s)
+}
+
+// String describes c without its tokens: how many keys it holds.
+func (c *MemoryCache) String() string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return fmt.Sprintf("base.MemoryCache{tokens: %d}", len(c.tokens))
+}
+
+// GoString implements [fmt.GoStringer] for %#v, without tokens.
+func (c *MemoryCache) GoString() string { return c.String() }
+
+// Format implements [fmt.Formatter] so that every verb prints String.
+func (c *MemoryCache) Format(f fmt.State, verb rune) { formatAs(f, verb, c.String()) }
+
+// LogValue implements [slog.LogValuer].
+func (c *MemoryCache) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+// MarshalJSON implements [json.Marshaler] without tokens.
+func (c *MemoryCache) MarshalJSON() ([]byte, error) { return json.Marshal(c.String()) }
+
+func (a tokenSourceAuthorizer) String() string {
+	return fmt.Sprintf("base.FromTokenSource(%T)", a.ts)
+}
+
+func (a tokenSourceAuthorizer) GoString() string              { return a.String() }
+func (a tokenSourceAuthorizer) Format(f fmt.State, verb rune) { formatAs(f, verb, a.String()) }
+func (a tokenSourceAuthorizer) LogValue() slog.Value          { return slog.StringValue(a.String()) }
+func (a tokenSourceAuthorizer) MarshalJSON() ([]byte, error)  { return json.Marshal(a.String()) }
