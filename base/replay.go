@@ -51,7 +51,11 @@ func (t *Transport) retryUnauthorized(req *http.Request, st *tokenState, resp *h
 		}
 		r2.Body = body
 	}
-	return t.cfg.next.RoundTrip(r2)
+	resp, err = t.cfg.next.RoundTrip(r2)
+	if err == nil && resp.StatusCode == http.StatusUnauthorized {
+		t.invalidate(next) // refused too: never sent again, but not replayed twice
+	}
+	return resp, err
 }
 
 // invalidate retires st after a 401: it is remembered as refused (never
