@@ -23,9 +23,16 @@ import (
 // Authorizer or by its callers; it may be shared by many requests at once.
 //
 // Errors: failures should be, or wrap, the typed errors of package
-// authorizer (InvalidClientError, InvalidCredentialsError,
-// AuthorizationError), so that callers and the Transport can tell a refused
-// credential (never retried automatically) from a temporary failure.
+// authorizer ([*authorizer.InvalidClientError],
+// [*authorizer.InvalidCredentialsError], [*authorizer.AuthorizationError]),
+// so that callers and the [Transport] can tell a refused credential (never
+// retried automatically) from a temporary failure; the Transport wraps any
+// other error in an AuthorizationError. A panic in Authorize or Refresh is
+// recovered by the Transport and reported as a failed token request.
+//
+// Tokens: the Transport sends only Bearer tokens (TokenType "Bearer" in any
+// case, or empty) whose access token is an RFC 6750 b64token; it refuses
+// any other token as a failed token request.
 type Authorizer interface {
 	// Authorize obtains a new token from the credentials alone.
 	Authorize(ctx context.Context) (*oauth2.Token, error)
@@ -35,13 +42,14 @@ type Authorizer interface {
 	// Refresh obtains a token to replace tok, e.g. with tok's refresh token.
 	// An Authorizer without a cheaper way simply authorizes again. A refused
 	// refresh (e.g. an expired refresh token) should be reported as an
-	// *authorizer.InvalidCredentialsError: the Transport then falls back to
-	// Authorize once.
+	// [*authorizer.InvalidCredentialsError]: the Transport then falls back to
+	// Authorize once. tok is always the newest token the Transport holds.
 	Refresh(ctx context.Context, tok *oauth2.Token) (*oauth2.Token, error)
 }
 
-// ClientInfoer is implemented by Authorizers that know their client. The
-// Transport sends ClientInfo().APIKey in the X-Api-Key header when it is set.
+// ClientInfoer is implemented by [Authorizer]s that know their client. The
+// [Transport] sends ClientInfo().APIKey in the X-Api-Key header when it is
+// set (unless [WithAPIKey] gives another).
 type ClientInfoer interface {
 	ClientInfo() data.ClientInfo
 }
