@@ -67,9 +67,11 @@
 // the wall clock neither stalls nor hastens recovery.
 //
 // A token useless at once counts toward the backoff like a failed request:
-// one expired at birth, or one a resource server refuses within 10 seconds
-// of its arrival. So an API that refuses every token (a wrong audience, say)
-// costs a handful of token requests, not one per API request.
+// one expired at birth, or one a resource server refuses (401) before it
+// accepted any request with it. So an API that refuses every token (a
+// wrong audience, say) costs a handful of token requests, not one per API
+// request; a token that worked and is then refused was revoked, and is
+// replaced at once.
 //
 // A panic in the Authorizer or the cache, which run on the Transport's own
 // goroutine, is recovered there and logged with its stack; the waiters get

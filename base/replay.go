@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"time"
 
 	"github.com/seed-d44eba79/authorizer"
 )
@@ -14,14 +13,6 @@ import (
 // caller while the next token is obtained; the connection is released
 // before the wait.
 const maxKeptBody = 64 << 10
-
-// refusedAtOnce is how soon after its arrival a token refused by a resource
-// server counts as useless from the start (a wrong audience, a clock far
-// off, an API that refuses every token), not as revoked: such a refusal
-// counts toward the backoff like a failed token request, so an API that
-// refuses every token costs a handful of token requests, not one per
-// request.
-const refusedAtOnce = 10 * time.Second
 
 // maxRefused bounds how many refused tokens the Transport remembers, to
 // never adopt them again from a shared cache.
@@ -54,6 +45,8 @@ func (t *Transport) retryUnauthorized(req *http.Request, st *tokenState, resp *h
 	resp, err = t.cfg.next.RoundTrip(r2)
 	if err == nil && resp.StatusCode == http.StatusUnauthorized {
 		t.invalidate(next) // refused too: never sent again, but not replayed twice
+	} else if err == nil {
+		next.accept()
 	}
 	return resp, err
 }
@@ -61,17 +54,21 @@ func (t *Transport) retryUnauthorized(req *http.Request, st *tokenState, resp *h
 // invalidate retires st after a 401: it is remembered as refused (never
 // adopted again, from the cache either), and if it is still the current
 // token it is marked invalid, so that however many requests get a 401 for
-// it, one token request replaces it. A current token refused within
-// refusedAtOnce of its arrival counts as a failed token request.
+// it, one token request replaces it. A current token refused before any
+// request with it was accepted was useless from the start (a wrong
+// audience, a clock far off, an API that refuses every token), not
+// revoked: that counts toward the backoff like a failed token request, so
+// an API that refuses every token costs a handful of token requests, not
+// one per request.
 func (t *Transport) invalidate(st *tokenState) {
 	t.mu.Lock()
 	t.remember(st.tok.AccessToken)
 	swapped := t.cur.CompareAndSwap(st, st.invalidated())
 	var quick error
-	if now := t.now(); swapped && now.Sub(st.bornAt) < refusedAtOnce {
+	if swapped && !st.accepted.Load() {
 		quick = &authorizer.AuthorizationError{StatusCode: http.StatusUnauthorized,
-			Message: "base: a resource server refused a token moments after it arrived"}
-		t.recordFailure(quick, st.prior+1, now)
+			Message: "base: a resource server refused a new token before accepting any request with it"}
+		t.recordFailure(quick, st.prior+1, t.now())
 	}
 	attempt := t.failures
 	t.mu.Unlock()

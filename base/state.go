@@ -2,6 +2,7 @@ package base
 
 import (
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
 	"github.com/seed-d44eba79/authorizer/data"
@@ -24,9 +25,11 @@ type tokenState struct {
 	// invalid: a resource server refused the token (401); it is never
 	// sent again and serves only as the input of Refresh.
 	invalid bool
-	// bornAt is when the Transport adopted the token (its own clock), to
-	// tell a token refused at once from one revoked later.
-	bornAt time.Time
+	// accepted is set once a resource server answered a request sent with
+	// the token with anything but 401: a token refused before that was
+	// useless at once, one refused after it was revoked. Shared by the
+	// copies invalidated makes.
+	accepted *atomic.Bool
 	// prior is the count of consecutive failed token requests before the
 	// one that produced this token: a token useless at once resumes it.
 	prior int
@@ -42,7 +45,7 @@ var farFuture = time.Unix(1<<62, 0)
 // of the expiration gap (data.EffectiveGap of the same lifetime that
 // TokenExpired uses), whichever comes first.
 func newTokenState(tok *oauth2.Token, ahead time.Duration, now time.Time) *tokenState {
-	st := &tokenState{tok: tok, header: []string{"Bearer " + tok.AccessToken}, bornAt: now}
+	st := &tokenState{tok: tok, header: []string{"Bearer " + tok.AccessToken}, accepted: new(atomic.Bool)}
 	if tok.Expiry.IsZero() {
 		st.staleAt, st.noExpiry = farFuture, true
 		return st
@@ -84,6 +87,14 @@ func withLifetime(tok *oauth2.Token, now time.Time) *oauth2.Token {
 	c := *tok
 	c.ExpiresIn = secs
 	return &c
+}
+
+// accept records that a resource server accepted st's token. The load
+// keeps the common case (already accepted) free of writes to shared memory.
+func (st *tokenState) accept() {
+	if !st.accepted.Load() {
+		st.accepted.Store(true)
+	}
 }
 
 // invalidated returns a copy of st marked as refused by a resource server.

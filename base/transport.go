@@ -193,8 +193,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	resp, err := t.cfg.next.RoundTrip(t.withCredentials(req, st))
-	if err != nil || resp.StatusCode != http.StatusUnauthorized {
+	if err != nil {
 		return resp, err
+	}
+	if resp.StatusCode != http.StatusUnauthorized {
+		st.accept()
+		return resp, nil
 	}
 	return t.retryUnauthorized(req, st, resp)
 }
