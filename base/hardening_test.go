@@ -274,7 +274,13 @@ func TestCallerCredentialHeaderVariantsRemoved(t *testing.T) {
 	resp, err = tr2.RoundTrip(req)
 	require.NoError(t, err)
 	resp.Body.Close()
-	assert.Equal(t, []string{"caller-key"}, rec2.requests[0].Header["x-api-key"])
+	var sentKey []string
+	for k, v := range rec2.requests[0].Header {
+		if http.CanonicalHeaderKey(k) == "X-Api-Key" {
+			sentKey = append(sentKey, v...)
+		}
+	}
+	assert.Equal(t, []string{"caller-key"}, sentKey)
 	assert.Len(t, rec2.requests[0].Header.Values("Authorization"), 1)
 }
 
