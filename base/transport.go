@@ -3,7 +3,6 @@ package base
 import (
 	"context"
 	"log/slog"
-	"maps"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -212,12 +211,15 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 func (t *Transport) withCredentials(req *http.Request, st *tokenState) *http.Request {
 	r2 := new(http.Request)
 	*r2 = *req
-	// maps.Clone copies the table without re-hashing each key.
-	h := maps.Clone(req.Header)
-	if h == nil {
-		h = make(http.Header, 2)
+	// One pass copies the caller's headers and drops the credential ones:
+	// for the few headers of a request this costs no more than maps.Clone.
+	h := make(http.Header, len(req.Header)+2)
+	apiKey := st == nil || t.apiKey != nil
+	for k, v := range req.Header {
+		if !isCredential(k, apiKey) {
+			h[k] = v
+		}
 	}
-	stripCredentials(h, st == nil || t.apiKey != nil)
 	if st != nil {
 		h[data.AuthorizationHeader] = st.header
 		if t.apiKey != nil {
@@ -228,21 +230,16 @@ func (t *Transport) withCredentials(req *http.Request, st *tokenState) *http.Req
 	return r2
 }
 
-// stripCredentials deletes every key of h that names Authorization, or
+// isCredential reports whether header key k names Authorization, or
 // X-Api-Key when apiKey is set, in any case.
-func stripCredentials(h http.Header, apiKey bool) {
-	for k := range h {
-		switch len(k) {
-		case len(data.AuthorizationHeader):
-			if equalFoldASCII(k, data.AuthorizationHeader) {
-				delete(h, k)
-			}
-		case len(data.APIKeyHeader):
-			if apiKey && equalFoldASCII(k, data.APIKeyHeader) {
-				delete(h, k)
-			}
-		}
+func isCredential(k string, apiKey bool) bool {
+	switch len(k) {
+	case len(data.AuthorizationHeader):
+		return equalFoldASCII(k, data.AuthorizationHeader)
+	case len(data.APIKeyHeader):
+		return apiKey && equalFoldASCII(k, data.APIKeyHeader)
 	}
+	return false
 }
 
 // equalFoldASCII is strings.EqualFold for an ASCII b of the same length.
