@@ -2,6 +2,7 @@ package base
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -27,7 +28,12 @@ func (t *Transport) adopt(tok *oauth2.Token, now time.Time) (*tokenState, error)
 	if t.a.Expired(tok) {
 		return nil, &authorizer.AuthorizationError{Message: "base: the new token is already expired"}
 	}
-	return newTokenState(tok, t.cfg.refreshAhead, now), nil
+	st := newTokenState(tok, t.cfg.refreshAhead, now)
+	st.staleIn = math.MaxInt64
+	if !st.noExpiry {
+		st.staleIn = t.since(now) + int64(st.staleAt.Sub(now))
+	}
+	return st, nil
 }
 
 // checkToken refuses a token the Transport must not send.

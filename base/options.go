@@ -48,6 +48,7 @@ type config struct {
 	cacheKey     string
 	now          func() time.Time
 	closeWait    time.Duration
+	realClock    bool  // now is time.Now
 	err          error // the first invalid option
 }
 
@@ -59,6 +60,7 @@ func newConfig(opts []Option) config {
 		minBackoff:   DefaultMinBackoff,
 		maxBackoff:   DefaultMaxBackoff,
 		now:          time.Now,
+		realClock:    true,
 		closeWait:    closeWait,
 	}
 	for _, o := range opts {
@@ -71,6 +73,7 @@ func newConfig(opts []Option) config {
 	}
 	if c.now == nil {
 		c.now = time.Now
+		c.realClock = true
 	}
 	return c
 }
@@ -200,7 +203,7 @@ func WithCache(cache TokenCache, key string) Option {
 
 // withClock replaces time.Now, for tests.
 func withClock(now func() time.Time) Option {
-	return func(c *config) { c.now = now }
+	return func(c *config) { c.now, c.realClock = now, false }
 }
 
 // withCloseWait replaces closeWait, for tests.

@@ -1,6 +1,7 @@
 package base
 
 import (
+	"math"
 	"math/rand/v2"
 	"sync/atomic"
 	"time"
@@ -20,6 +21,9 @@ type tokenState struct {
 	// the expiration gap; before it the token is used with no further
 	// check, from it on Authorizer.Expired is consulted.
 	staleAt time.Time
+	// staleIn is staleAt as an offset from Transport.start (see
+	// Transport.elapsed), for the hot path; set by adopt.
+	staleIn int64
 	// noExpiry: the token has no Expiry, so only Expired can retire it.
 	noExpiry bool
 	// invalid: a resource server refused the token (401); it is never
@@ -100,7 +104,7 @@ func (st *tokenState) accept() {
 // invalidated returns a copy of st marked as refused by a resource server.
 func (st *tokenState) invalidated() *tokenState {
 	c := *st
-	c.invalid, c.staleAt = true, time.Time{}
+	c.invalid, c.staleAt, c.staleIn = true, time.Time{}, math.MinInt64
 	return &c
 }
 
