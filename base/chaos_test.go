@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -279,7 +280,8 @@ func runChaos(t *testing.T, seed uint64, shared bool) {
 	for i := range ntr {
 		a := &chaosAuthorizer{c: c, name: fmt.Sprintf("t%d", i), rnd: rnd(uint64(10 + i)), checkNew: !shared}
 		opts := []Option{WithBase(server), withClock(c.clock.Now), WithFetchTimeout(5 * time.Millisecond),
-			WithBackoff(time.Second, 30*time.Second), withCloseWait(time.Second)}
+			WithBackoff(time.Second, 30*time.Second), withCloseWait(time.Second),
+			WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}
 		if shared {
 			opts = append(opts, WithCache(cache, "k"))
 		}

@@ -73,12 +73,18 @@ func (t *Transport) finish(c *call, st *tokenState, err error) int {
 
 // obtainRecovered is obtain with a panic in the Authorizer or the cache
 // (which run on this goroutine, where no caller's recover can see them)
-// turned into a failed token request: it is logged with its stack, the
-// waiters get a typed error, and the Transport stays usable.
+// turned into a failed token request: it is logged with its stack (to
+// slog.Default when no WithLogger was given), the waiters get a typed
+// error, and the Transport stays usable. The log names the panic value's
+// type only: the value may hold a secret.
 func (t *Transport) obtainRecovered(ctx context.Context, cur *tokenState) (st *tokenState, kind EventKind, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			t.log(slog.LevelError, "token request panicked",
+			logger := t.cfg.logger
+			if logger == nil {
+				logger = slog.Default() // a panic is always worth a log line
+			}
+			logger.LogAttrs(context.Background(), slog.LevelError, "authorizer: token request panicked",
 				slog.String("panic", fmt.Sprintf("%T", p)), slog.String("stack", string(debug.Stack())))
 			st, kind = nil, EventFailed
 			err = &authorizer.AuthorizationError{Message: "base: the token request panicked", Err: &panicError{value: p}}

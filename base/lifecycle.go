@@ -102,6 +102,9 @@ func (t *Transport) await(ctx context.Context) (*tokenState, error) {
 func (t *Transport) join(ctx context.Context) (*call, *tokenState, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.closed.Load() {
+		return nil, nil, closedError()
+	}
 	cur := t.cur.Load()
 	if cur != nil && !cur.invalid && !t.a.Expired(cur.tok) {
 		return nil, cur, nil // a request finished since the caller looked
@@ -115,9 +118,6 @@ func (t *Transport) join(ctx context.Context) (*call, *tokenState, error) {
 			return nil, cur, nil
 		}
 		return nil, nil, t.backoffError(now)
-	}
-	if t.closed.Load() {
-		return nil, nil, closedError()
 	}
 	return t.launch(ctx, cur, false), nil, nil
 }

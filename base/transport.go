@@ -135,7 +135,7 @@ func (t *Transport) Token(ctx context.Context) (*oauth2.Token, error) {
 // [authorizer.ErrClosed] and never reach the inner RoundTripper, callers
 // waiting for a token get ErrClosed, and a token request in flight is
 // cancelled. Close waits for that request's goroutine to end, but at most
-// a short while (closeWait): an Authorizer that ignores ctx (e.g.
+// 2 seconds: an Authorizer that ignores ctx (e.g.
 // [FromTokenSource]) may finish its call after Close has returned, and its
 // result is then dropped. Close is idempotent and always returns nil.
 func (t *Transport) Close() error {
