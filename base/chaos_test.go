@@ -57,8 +57,7 @@ type chaosAuthorizer struct {
 	inflight atomic.Int32
 	issued   atomic.Int32
 	calls    atomic.Int32
-	newest   atomic.Pointer[string] // the last usable token issued
-	checkNew bool                   // whether Refresh must get newest (no shared cache)
+	tr       atomic.Pointer[Transport] // the Transport it serves
 }
 
 func (a *chaosAuthorizer) Authorize(ctx context.Context) (*oauth2.Token, error) {
@@ -77,8 +76,10 @@ func (a *chaosAuthorizer) issue(ctx context.Context, old *oauth2.Token) (*oauth2
 		a.c.violate("seed %d: %s: %d token requests in flight", a.c.seed, a.name, n)
 	}
 	defer a.inflight.Add(-1)
-	if newest := a.newest.Load(); old != nil && a.checkNew && newest != nil && old.AccessToken != *newest {
-		a.c.violate("seed %d: %s: Refresh got %s, not the newest %s", a.c.seed, a.name, old.AccessToken, *newest)
+	// The Transport's current token cannot change while its one token
+	// request runs: Refresh must get exactly that one.
+	if cur := a.tr.Load().cur.Load(); old != nil && cur != nil && old.AccessToken != cur.tok.AccessToken {
+		a.c.violate("seed %d: %s: Refresh got %s, not the newest %s", a.c.seed, a.name, old.AccessToken, cur.tok.AccessToken)
 	}
 	switch p := a.rnd.IntN(100); {
 	case p < 8:
@@ -101,7 +102,6 @@ func (a *chaosAuthorizer) issue(ctx context.Context, old *oauth2.Token) (*oauth2
 	if a.rnd.IntN(2) == 0 {
 		tok.ExpiresIn = int64(lifetime / time.Second)
 	}
-	a.newest.Store(&access)
 	return tok, nil
 }
 
@@ -278,7 +278,7 @@ func runChaos(t *testing.T, seed uint64, shared bool) {
 	}
 	var trs []*chaosTransport
 	for i := range ntr {
-		a := &chaosAuthorizer{c: c, name: fmt.Sprintf("t%d", i), rnd: rnd(uint64(10 + i)), checkNew: !shared}
+		a := &chaosAuthorizer{c: c, name: fmt.Sprintf("t%d", i), rnd: rnd(uint64(10 + i))}
 		opts := []Option{WithBase(server), withClock(c.clock.Now), WithFetchTimeout(5 * time.Millisecond),
 			WithBackoff(time.Second, 30*time.Second), withCloseWait(time.Second),
 			WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}
@@ -289,6 +289,7 @@ func runChaos(t *testing.T, seed uint64, shared bool) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		a.tr.Store(tr)
 		trs = append(trs, &chaosTransport{tr: tr, a: a, refused: map[string]int64{}})
 	}
 	var wg sync.WaitGroup

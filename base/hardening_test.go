@@ -365,8 +365,10 @@ func TestNeverClosedTransportLeaksNothing(t *testing.T) {
 	tr := NewTransport(f, WithBase(&recorder{}), withClock(clock.Now))
 	get(t, tr, api)
 	clock.Advance(56 * time.Minute)
-	get(t, tr, api) // starts a background refresh
-	require.Eventually(t, func() bool { return f.calls() == 2 && !tr.busy.Load() }, 5*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool {
+		get(t, tr, api) // starts a background refresh (once no token request holds mu)
+		return f.calls() == 2 && !tr.busy.Load()
+	}, 5*time.Second, time.Millisecond)
 	goleak.VerifyNone(t)
 	clock.Advance(10 * time.Hour)
 	assert.Equal(t, 2, f.calls(), "no refresh without a request")

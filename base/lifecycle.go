@@ -81,6 +81,9 @@ func (t *Transport) await(ctx context.Context) (*tokenState, error) {
 			}
 			return nil, gaveUp(ctx)
 		}
+		if t.closed.Load() {
+			return nil, closedError() // Close ended the request we waited for
+		}
 		cur := t.cur.Load()
 		if c.err != nil {
 			if cur.hardValid(t.now()) {
