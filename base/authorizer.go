@@ -23,9 +23,16 @@ import (
 // Authorizer or by its callers; it may be shared by many requests at once.
 //
 // Errors: failures should be, or wrap, the typed errors of package
-// authorizer (InvalidClientError, InvalidCredentialsError,
-// AuthorizationError), so that callers and the Transport can tell a refused
-// credential (never retried automatically) from a temporary failure.
+// authorizer ([*authorizer.InvalidClientError],
+// [*authorizer.InvalidCredentialsError], [*authorizer.AuthorizationError]),
+// so that callers and the [Transport] can tell a refused credential (never
+// retried automatically) from a temporary failure; the Transport wraps any
+// other error in an AuthorizationError. A panic in Authorize or Refresh is
+// recovered by the Transport and reported as a failed token request.
+//
+// Tokens: the Transport sends only Bearer tokens (TokenType "Bearer" in any
+// case, or empty) whose access token is an RFC 6750 b64token; it refuses
+// any other token as a failed token request.
 type Authorizer interface {
 	// Authorize obtains a new token from the credentials alone.
 	Authorize(ctx context.Context) (*oauth2.Token, error)
@@ -35,23 +42,27 @@ type Authorizer interface {
 	// Refresh obtains a token to replace tok, e.g. with tok's refresh token.
 	// An Authorizer without a cheaper way simply authorizes again. A refused
 	// refresh (e.g. an expired refresh token) should be reported as an
-	// *authorizer.InvalidCredentialsError: the Transport then falls back to
-	// Authorize once.
+	// [*authorizer.InvalidCredentialsError]: the Transport then falls back to
+	// Authorize once. tok is always the newest token the Transport holds.
 	Refresh(ctx context.Context, tok *oauth2.Token) (*oauth2.Token, error)
 }
 
-// ClientInfoer is implemented by Authorizers that know their client. The
-// Transport sends ClientInfo().APIKey in the X-Api-Key header when it is set.
+// ClientInfoer is implemented by [Authorizer]s that know their client. The
+// [Transport] sends ClientInfo().APIKey in the X-Api-Key header when it is
+// set (unless [WithAPIKey] gives another).
 type ClientInfoer interface {
 	ClientInfo() data.ClientInfo
 }
 
 // TokenExpired is the expiry rule of this SDK's authorizers, for use in
 // Expired methods: tok is expired when it is nil or empty, or when less than
-// data.EffectiveGap of its lifetime remains at now. The lifetime is taken from
-// tok.ExpiresIn (seconds) when set. A token without an Expiry is not expired
-// by this rule: authorizers give every token they issue an Expiry, and the
-// Transport drops a token that a resource server refuses (401).
+// [data.EffectiveGap] of its lifetime remains at now. The lifetime is
+// tok.ExpiresIn (seconds); when a token arrives with an Expiry but no
+// ExpiresIn, the [Transport] fills ExpiresIn in from the Expiry (on a
+// copy), so that this rule and its refresh-ahead point use one lifetime. A
+// token without an Expiry is not expired by this rule: authorizers give
+// every token they issue an Expiry, and the Transport drops a token that a
+// resource server refuses (401).
 func TokenExpired(tok *oauth2.Token, now time.Time) bool {
 	if tok == nil || tok.AccessToken == "" {
 		return true
@@ -59,6 +70,5 @@ func TokenExpired(tok *oauth2.Token, now time.Time) bool {
 	if tok.Expiry.IsZero() {
 		return false
 	}
-	lifetime := time.Duration(tok.ExpiresIn) * time.Second
-	return !now.Before(tok.Expiry.Add(-data.EffectiveGap(lifetime)))
+	return !now.Before(tok.Expiry.Add(-data.EffectiveGap(tokenLifetime(tok))))
 }

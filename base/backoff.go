@@ -2,6 +2,7 @@ package base
 
 import (
 	"errors"
+	"math"
 	"math/rand/v2"
 	"time"
 
@@ -12,23 +13,50 @@ import (
 // requests, so that a bogus value cannot disable a client for days.
 const maxRetryAfter = 10 * time.Minute
 
-// backoff returns the wait after the t.failures-th consecutive failure:
-// exponential from minBackoff to maxBackoff with full jitter above the
-// floor, or the server's Retry-After when it sent one. mu must be held.
-func (t *Transport) backoff(err error) time.Duration {
+// noRetryAt is retryAt when no failure forbids a token request.
+const noRetryAt = math.MinInt64
+
+// recordFailure counts a failed token request (or a token useless at
+// once) as the failures-th in a row and schedules the next token request.
+// Deadlines are offsets from t.start: with clock readings from time.Now
+// they are on the monotonic clock, so a step of the wall clock neither
+// stalls nor hastens recovery. mu must be held.
+func (t *Transport) recordFailure(err error, failures int, now time.Time) {
+	t.failures, t.lastErr = failures, err
+	next := now.Add(t.backoff(err, failures))
+	if !hasRetryAfter(err) {
+		next = beforeExpiry(now, next, t.cur.Load(), t.cfg.minBackoff)
+	}
+	t.retryAt.Store(int64(next.Sub(t.start)))
+}
+
+// backoff returns the wait after the failures-th consecutive failure: the
+// server's Retry-After when it sent one, else a random wait between
+// minBackoff and the exponential ceiling (see backoffCeiling).
+func (t *Transport) backoff(err error, failures int) time.Duration {
 	var ae *authorizer.AuthorizationError
 	if errors.As(err, &ae) && ae.RetryAfter > 0 {
 		return min(ae.RetryAfter, maxRetryAfter)
 	}
-	ceiling := t.cfg.maxBackoff
-	if shift := t.failures - 1; shift < 32 {
-		ceiling = min(ceiling, t.cfg.minBackoff<<shift)
-	}
+	ceiling := backoffCeiling(t.cfg.minBackoff, t.cfg.maxBackoff, failures)
 	spread := ceiling - t.cfg.minBackoff
 	if spread <= 0 {
 		return t.cfg.minBackoff
 	}
 	return t.cfg.minBackoff + rand.N(spread+1)
+}
+
+// backoffCeiling is min(maxWait, minWait·2^(failures-1)), saturating at
+// maxWait instead of overflowing for large minimums or failure counts.
+func backoffCeiling(minWait, maxWait time.Duration, failures int) time.Duration {
+	ceiling := minWait
+	for i := 1; i < failures && ceiling < maxWait; i++ {
+		if ceiling > maxWait/2 {
+			return maxWait
+		}
+		ceiling *= 2
+	}
+	return min(ceiling, maxWait)
 }
 
 // hasRetryAfter reports whether the server said when to come back.
@@ -53,18 +81,21 @@ func beforeExpiry(now, next time.Time, cur *tokenState, minWait time.Duration) t
 	return now.Add(left / 2)
 }
 
+// since is now as an offset from t.start, the scale of retryAt.
+func (t *Transport) since(now time.Time) int64 { return int64(now.Sub(t.start)) }
+
 // backingOff reports whether a failed token request forbids the next one
 // yet. mu must be held.
-func (t *Transport) backingOff() bool {
-	return t.failures > 0 && t.now().UnixNano() < t.retryAt.Load()
+func (t *Transport) backingOff(now time.Time) bool {
+	return t.failures > 0 && t.since(now) < t.retryAt.Load()
 }
 
 // backoffError is returned to callers with no usable token while token
 // requests back off: errors.Is(err, authorizer.ErrBackoff) holds, and the
 // failure that caused the backoff stays reachable with errors.As. mu must
 // be held.
-func (t *Transport) backoffError() error {
-	wait := time.Duration(t.retryAt.Load() - t.now().UnixNano())
+func (t *Transport) backoffError(now time.Time) error {
+	wait := time.Duration(t.retryAt.Load() - t.since(now))
 	return &authorizer.AuthorizationError{
 		Message:    "base: no valid token",
 		RetryAfter: max(wait, 0),

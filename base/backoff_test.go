@@ -54,6 +54,6 @@ func TestBackoffNeverOutlivesAValidToken(t *testing.T) {
 	clock.Advance(56 * time.Minute) // stale, 4 minutes left
 	_, err = tr.Token(context.Background())
 	require.NoError(t, err, "the valid token is still served")
-	require.Eventually(t, func() bool { return !tr.busy.Load() && tr.retryAt.Load() != 0 }, 5*time.Second, time.Millisecond)
-	assert.Less(t, tr.retryAt.Load(), expiry.UnixNano(), "next token request scheduled before the token expires")
+	require.Eventually(t, func() bool { return !tr.busy.Load() && tr.retryAt.Load() != noRetryAt }, 5*time.Second, time.Millisecond)
+	assert.True(t, tr.start.Add(time.Duration(tr.retryAt.Load())).Before(expiry), "next token request scheduled before the token expires")
 }

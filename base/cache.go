@@ -6,8 +6,8 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// TokenCache stores tokens under a key, outside any one Transport or
-// Authorizer: in memory, in a file that survives restarts, or in a store
+// TokenCache stores tokens under a key, outside any one [Transport] or
+// [Authorizer] (see [WithCache]): in memory, in a file that survives restarts, or in a store
 // shared by every replica of a service.
 //
 // Concurrency: implementations must be safe for concurrent use. Context:
@@ -25,11 +25,14 @@ type TokenCache interface {
 	Delete(ctx context.Context, key string) error
 }
 
-// CacheLocker is implemented by TokenCaches shared between processes. Lock
-// blocks until the caller holds key's lock or ctx ends; whoever holds it
-// re-reads the cache and fetches a token only when the cache has no usable
-// one, so that N processes make one token request instead of N. unlock
-// releases the lock and must be called exactly once.
+// CacheLocker is implemented by [TokenCache]s shared between processes.
+// Lock blocks until the caller holds key's lock or ctx ends, and must
+// honour ctx; whoever holds it re-reads the cache and fetches a token only
+// when the cache has no usable one, so that N processes make one token
+// request instead of N. unlock releases the lock and must be called
+// exactly once. The [Transport] waits for the lock at most 2 seconds and
+// requests a token without it when Lock fails: a lock is an optimisation,
+// never a reason for a request to fail.
 type CacheLocker interface {
 	Lock(ctx context.Context, key string) (unlock func() error, err error)
 }

@@ -3,50 +3,105 @@ package base
 import (
 	"context"
 	"log/slog"
+	"time"
 
-	"github.com/seed-d44eba79/authorizer"
+	"github.com/seed-d44eba79/authorizer/data"
 	"golang.org/x/oauth2"
 )
 
+// maxLockWait bounds how long a token request waits for a CacheLocker's
+// lock, well under DefaultFetchTimeout: a shared cache that cannot lock
+// (its store down, another process holding the lock too long) costs one
+// token request of our own, never a failed request.
+const maxLockWait = 2 * time.Second
+
+// obtain gets a token to replace cur: from the cache when it holds a usable
+// one (read first without the lock, then again under it), else from the
+// Authorizer (see fetch), storing the new token in the cache.
+func (t *Transport) obtain(ctx context.Context, cur *tokenState) (*tokenState, EventKind, error) {
+	if t.cfg.cache == nil {
+		return t.fetch(ctx, cur)
+	}
+	if st := t.fromCache(ctx, cur); st != nil {
+		return st, EventCacheHit, nil
+	}
+	if unlock, ok := t.lockCache(ctx); ok {
+		defer unlock()
+		if st := t.fromCache(ctx, cur); st != nil {
+			return st, EventCacheHit, nil
+		}
+	}
+	st, kind, err := t.fetch(ctx, cur)
+	if err == nil {
+		t.toCache(ctx, st.tok)
+	}
+	return st, kind, err
+}
+
 // lockCache takes the shared cache's lock when it has one (CacheLocker), so
-// that the sharers of one cache make one token request between them.
-func (t *Transport) lockCache(ctx context.Context) (func(), error) {
+// that the sharers of one cache make one token request between them. A
+// lock that fails or takes longer than lockWait is logged and skipped.
+func (t *Transport) lockCache(ctx context.Context) (func(), bool) {
 	l, ok := t.cfg.cache.(CacheLocker)
 	if !ok {
-		return func() {}, nil
+		return nil, false
 	}
-	unlock, err := l.Lock(ctx, t.cfg.cacheKey)
+	lctx, cancel := context.WithTimeout(ctx, min(maxLockWait, t.cfg.fetchTimeout/4))
+	defer cancel()
+	unlock, err := l.Lock(lctx, t.cfg.cacheKey)
 	if err != nil {
-		return nil, &authorizer.AuthorizationError{Message: "base: locking the token cache", Err: err}
+		t.log(slog.LevelWarn, "token cache lock failed; requesting a token without it", slog.String("error", err.Error()))
+		return nil, false
 	}
 	return func() {
 		if err := unlock(); err != nil {
 			t.log(slog.LevelWarn, "token cache unlock failed", slog.String("error", err.Error()))
 		}
-	}, nil
+	}, true
 }
 
-// fromCache returns the cached token when it is usable and is not old's
-// token (another process or replica renewed it), or nil. Cache failures
-// are logged and ignored: the cache is an optimisation, never a reason for
-// a request to fail.
-func (t *Transport) fromCache(ctx context.Context, old *tokenState) *tokenState {
+// fromCache returns the cached token when it is usable and better than cur
+// (another process or replica renewed it), or nil. A token a resource
+// server refused is never adopted again, and is deleted from the cache.
+// Cache failures are logged and ignored: the cache is an optimisation,
+// never a reason for a request to fail.
+func (t *Transport) fromCache(ctx context.Context, cur *tokenState) *tokenState {
 	tok, err := t.cfg.cache.Load(ctx, t.cfg.cacheKey)
 	if err != nil {
 		t.log(slog.LevelWarn, "token cache load failed", slog.String("error", err.Error()))
 		return nil
 	}
-	if tok == nil || tok.AccessToken == "" || t.a.Expired(tok) {
+	if tok == nil || tok.AccessToken == "" {
 		return nil
 	}
-	if old != nil && old.tok.AccessToken == tok.AccessToken {
+	if t.isRefused(tok.AccessToken) {
+		t.deleteCached(ctx, tok)
+		return nil
+	}
+	if cur != nil && cur.tok.AccessToken == tok.AccessToken {
 		return nil // the token we are replacing
 	}
-	st := newTokenState(tok, t.cfg.refreshAhead, t.now())
-	if !t.now().Before(st.staleAt) && old != nil && !old.invalid {
+	now := t.now()
+	st, err := t.adopt(tok, now)
+	if err != nil {
+		t.log(slog.LevelWarn, "token cache holds an unusable token", slog.String("error", err.Error()))
+		return nil
+	}
+	if !now.Before(st.staleAt) && cur != nil && !cur.invalid {
 		return nil // no fresher than what we are renewing ahead of time
 	}
 	return st
+}
+
+// deleteCached removes a refused token from the cache, when it is still
+// the one stored there.
+func (t *Transport) deleteCached(ctx context.Context, tok *oauth2.Token) {
+	if err := t.cfg.cache.Delete(ctx, t.cfg.cacheKey); err != nil {
+		t.log(slog.LevelWarn, "token cache delete failed", slog.String("error", err.Error()))
+		return
+	}
+	t.log(slog.LevelDebug, "refused token deleted from the token cache",
+		slog.String("token", data.Fingerprint(tok.AccessToken)))
 }
 
 // toCache stores a new token; a failure is logged, not returned.

@@ -2,7 +2,7 @@ package base
 
 import "time"
 
-// EventKind names a lifecycle event.
+// EventKind names a lifecycle [Event].
 type EventKind int
 
 // Lifecycle events.
@@ -13,7 +13,8 @@ const (
 	EventRefreshed
 	// EventFailed: a token request failed.
 	EventFailed
-	// EventBackoff: token requests pause until Event.Until.
+	// EventBackoff: token requests pause until Event.Until (after a failed
+	// token request, or a token a resource server refused at once).
 	EventBackoff
 	// EventInvalidated: a resource server refused the current token (401).
 	EventInvalidated
@@ -30,8 +31,9 @@ func (k EventKind) String() string {
 	return "unknown"
 }
 
-// Event describes one step of a token's lifecycle. It carries timings and
-// the error, never a token or a secret.
+// Event describes one step of a token's lifecycle, as passed to
+// [WithHook] and logged by [WithLogger]. It carries timings and the error,
+// never a token or a secret.
 type Event struct {
 	Kind EventKind
 	// Duration is how long the token request took (fetched, refreshed,

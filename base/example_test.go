@@ -99,3 +99,36 @@ func ExampleTransport_errors() {
 	// true orders-service
 	// true true
 }
+
+// Call Token once at start-up to fail fast on configuration: a refused
+// client is a typed error before the first request, not a backoff later.
+func ExampleTransport_Token() {
+	authz := &sessionAuthorizer{login: func(ctx context.Context) (string, time.Duration, error) {
+		return "", 0, &authorizer.InvalidClientError{ClientID: "orders-service", StatusCode: 401, Code: "invalid_client"}
+	}}
+	tr, err := base.New(authz)
+	if err != nil {
+		fmt.Println(err) // an invalid option
+		return
+	}
+	defer tr.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := tr.Token(ctx); err != nil {
+		var ice *authorizer.InvalidClientError
+		fmt.Println("start-up check failed:", errors.As(err, &ice))
+		fmt.Println(err)
+	}
+	// Output:
+	// start-up check failed: true
+	// session: login failed: authorizer: client "orders-service" was refused (status 401, invalid_client)
+}
+
+// New reports an invalid option value instead of dropping it.
+func ExampleNew() {
+	authz := base.FromTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "t"}))
+	_, err := base.New(authz, base.WithBackoff(5*time.Second, time.Second))
+	var ice *authorizer.InvalidConfigError
+	fmt.Println(errors.As(err, &ice), err)
+	// Output: true base: WithBackoff needs 0 < min <= max
+}

@@ -28,9 +28,13 @@ type fakeAuthorizer struct {
 	started   chan struct{} // receives one value per call, if non-nil
 
 	mu         sync.Mutex
-	gate       chan struct{} // calls block until it is closed, if non-nil
-	err        error         // returned instead of a token, if non-nil
-	refreshErr error         // returned by Refresh only, if non-nil
+	gate       chan struct{}       // calls block until it is closed, if non-nil
+	err        error               // returned instead of a token, if non-nil
+	refreshErr error               // returned by Refresh only, if non-nil
+	shape      func(*oauth2.Token) // edits each token before it is issued, if non-nil
+	onExpired  func(*oauth2.Token) // called at the start of each Expired, if non-nil
+	refreshed  []string            // the access token each Refresh was given
+	panicValue any                 // calls panic with it, if non-nil
 }
 
 func newFake(clock *fakeClock) *fakeAuthorizer {
@@ -55,8 +59,11 @@ func (f *fakeAuthorizer) issue(ctx context.Context, refresh bool) (*oauth2.Token
 		f.started <- struct{}{}
 	}
 	f.mu.Lock()
-	gate, err, rerr := f.gate, f.err, f.refreshErr
+	gate, err, rerr, shape, pv := f.gate, f.err, f.refreshErr, f.shape, f.panicValue
 	f.mu.Unlock()
+	if pv != nil {
+		panic(pv)
+	}
 	if gate != nil {
 		select {
 		case <-gate:
@@ -71,10 +78,28 @@ func (f *fakeAuthorizer) issue(ctx context.Context, refresh bool) (*oauth2.Token
 		return nil, err
 	}
 	n := f.issued.Add(1)
-	return &oauth2.Token{
+	tok := &oauth2.Token{
 		AccessToken: fmt.Sprintf("token-%d", n), TokenType: "Bearer",
 		Expiry: f.clock.Now().Add(f.lifetime), ExpiresIn: int64(f.lifetime / time.Second),
-	}, nil
+	}
+	if shape != nil {
+		shape(tok)
+	}
+	return tok, nil
+}
+
+// set runs fn under f.mu, to change the fake's behaviour safely.
+func (f *fakeAuthorizer) set(fn func(f *fakeAuthorizer)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fn(f)
+}
+
+// refreshedWith returns the access tokens Refresh was given, in order.
+func (f *fakeAuthorizer) refreshedWith() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.refreshed...)
 }
 
 func (f *fakeAuthorizer) Authorize(ctx context.Context) (*oauth2.Token, error) {
@@ -82,12 +107,23 @@ func (f *fakeAuthorizer) Authorize(ctx context.Context) (*oauth2.Token, error) {
 	return f.issue(ctx, false)
 }
 
-func (f *fakeAuthorizer) Refresh(ctx context.Context, _ *oauth2.Token) (*oauth2.Token, error) {
+func (f *fakeAuthorizer) Refresh(ctx context.Context, tok *oauth2.Token) (*oauth2.Token, error) {
 	f.refresh.Add(1)
+	f.mu.Lock()
+	f.refreshed = append(f.refreshed, tok.AccessToken)
+	f.mu.Unlock()
 	return f.issue(ctx, true)
 }
 
-func (f *fakeAuthorizer) Expired(tok *oauth2.Token) bool { return TokenExpired(tok, f.clock.Now()) }
+func (f *fakeAuthorizer) Expired(tok *oauth2.Token) bool {
+	f.mu.Lock()
+	hook := f.onExpired
+	f.mu.Unlock()
+	if hook != nil {
+		hook(tok)
+	}
+	return TokenExpired(tok, f.clock.Now())
+}
 
 func (f *fakeAuthorizer) calls() int { return int(f.authorize.Load() + f.refresh.Load()) }
 

@@ -3,6 +3,9 @@ package base
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
 	"time"
 
 	"github.com/seed-d44eba79/authorizer"
@@ -17,33 +20,28 @@ type call struct {
 	err  error
 }
 
-// launch starts a token request for old (nil when there is no token yet)
-// on its own goroutine, and returns it. mu must be held.
+// launch starts a token request to replace cur (the current state, nil
+// when there is no token yet) on its own goroutine, and returns it. mu must
+// be held, and the Transport must not be closed.
 //
 // The request runs on a context detached from the caller that started it
 // (context.WithoutCancel keeps its values, e.g. trace ids): when that
 // caller gives up, the others still get the token. It has its own timeout,
 // and Close cancels it.
-func (t *Transport) launch(ctx context.Context, old *tokenState, background bool) *call {
+func (t *Transport) launch(ctx context.Context, cur *tokenState, background bool) *call {
 	c := &call{done: make(chan struct{})}
-	if t.closeCtx.Err() != nil {
-		c.err = closedError()
-		close(c.done)
-		return c
-	}
 	t.flight = c
 	t.busy.Store(true)
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), t.cfg.fetchTimeout)
 	stop := context.AfterFunc(t.closeCtx, cancel)
 	t.wg.Add(1)
-	go func() { // ends when the token request returns; Close waits for it
+	go func() { // ends when the token request returns; Close waits for it (bounded)
 		defer t.wg.Done()
 		defer cancel()
 		defer stop()
 		start := t.now()
-		st, kind, err := t.obtain(fctx, old)
-		t.finish(c, st, err)
-		attempt := t.attempts(err)
+		st, kind, err := t.obtainRecovered(fctx, cur)
+		attempt := t.finish(c, st, err)
 		t.emit(Event{Kind: kind, Duration: t.now().Sub(start), Background: background,
 			Expiry: expiryOf(st), Attempt: attempt, Err: err})
 		if err != nil {
@@ -54,62 +52,78 @@ func (t *Transport) launch(ctx context.Context, old *tokenState, background bool
 }
 
 // finish publishes the outcome of c: a new current token, or a failure and
-// the backoff that follows it.
-func (t *Transport) finish(c *call, st *tokenState, err error) {
+// the backoff that follows it. It returns the count of consecutive failures.
+func (t *Transport) finish(c *call, st *tokenState, err error) int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	c.st, c.err = st, err
 	if err == nil {
+		st.prior = t.failures
 		t.cur.Store(st)
 		t.failures, t.lastErr = 0, nil
 		t.retryAt.Store(0)
 	} else {
-		t.failures++
-		t.lastErr = err
-		now := t.now()
-		next := now.Add(t.backoff(err))
-		if !hasRetryAfter(err) {
-			next = beforeExpiry(now, next, t.cur.Load(), t.cfg.minBackoff)
-		}
-		t.retryAt.Store(next.UnixNano())
+		t.recordFailure(err, t.failures+1, t.now())
 	}
+	c.st, c.err = st, err
 	t.flight = nil
 	t.busy.Store(false)
 	close(c.done)
+	return t.failures
 }
 
-// obtain gets a new token: from the cache when it holds a better one than
-// old, else with Refresh (old exists) or Authorize (none), falling back to
-// Authorize once when Refresh is refused as bad credentials.
-func (t *Transport) obtain(ctx context.Context, old *tokenState) (*tokenState, EventKind, error) {
-	if t.cfg.cache != nil {
-		unlock, err := t.lockCache(ctx)
-		if err != nil {
-			return nil, EventFailed, err
+// obtainRecovered is obtain with a panic in the Authorizer or the cache
+// (which run on this goroutine, where no caller's recover can see them)
+// turned into a failed token request: it is logged with its stack (to
+// slog.Default when no WithLogger was given), the waiters get a typed
+// error, and the Transport stays usable. The log names the panic value's
+// type only: the value may hold a secret.
+func (t *Transport) obtainRecovered(ctx context.Context, cur *tokenState) (st *tokenState, kind EventKind, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			logger := t.cfg.logger
+			if logger == nil {
+				logger = slog.Default() // a panic is always worth a log line
+			}
+			logger.LogAttrs(context.Background(), slog.LevelError, "authorizer: token request panicked",
+				slog.String("panic", fmt.Sprintf("%T", p)), slog.String("stack", string(debug.Stack())))
+			st, kind = nil, EventFailed
+			err = &authorizer.AuthorizationError{Message: "base: the token request panicked", Err: &panicError{value: p}}
 		}
-		defer unlock()
-		if st := t.fromCache(ctx, old); st != nil {
-			return st, EventCacheHit, nil
-		}
-	}
-	tok, kind, err := t.request(ctx, old)
+	}()
+	return t.obtain(ctx, cur)
+}
+
+// panicError carries a recovered panic's value to the waiters. Its message
+// names the value's type only: the value may hold anything, secrets too.
+type panicError struct{ value any }
+
+func (e *panicError) Error() string {
+	return fmt.Sprintf("panic of type %T (see the log for the stack)", e.value)
+}
+
+// fetch asks the Authorizer for a token to replace cur, and checks it.
+func (t *Transport) fetch(ctx context.Context, cur *tokenState) (*tokenState, EventKind, error) {
+	tok, kind, err := t.request(ctx, cur)
 	if err != nil {
 		return nil, EventFailed, err
 	}
-	if t.cfg.cache != nil {
-		t.toCache(ctx, tok)
+	st, err := t.adopt(tok, t.now())
+	if err != nil {
+		return nil, EventFailed, err
 	}
-	return newTokenState(tok, t.cfg.refreshAhead, t.now()), kind, nil
+	return st, kind, nil
 }
 
-// request calls the Authorizer.
-func (t *Transport) request(ctx context.Context, old *tokenState) (*oauth2.Token, EventKind, error) {
+// request calls the Authorizer: Refresh with the newest token when there is
+// one, else Authorize; falling back to Authorize once when Refresh is
+// refused as bad credentials.
+func (t *Transport) request(ctx context.Context, cur *tokenState) (*oauth2.Token, EventKind, error) {
 	kind := EventFetched
 	var tok *oauth2.Token
 	var err error
-	if old != nil && old.tok != nil {
+	if cur != nil && cur.tok != nil {
 		kind = EventRefreshed
-		tok, err = t.a.Refresh(ctx, old.tok)
+		tok, err = t.a.Refresh(ctx, cur.tok)
 		var ice *authorizer.InvalidCredentialsError
 		if errors.As(err, &ice) {
 			kind = EventFetched
@@ -117,9 +131,6 @@ func (t *Transport) request(ctx context.Context, old *tokenState) (*oauth2.Token
 		}
 	} else {
 		tok, err = t.a.Authorize(ctx)
-	}
-	if err == nil && (tok == nil || tok.AccessToken == "") {
-		err = &authorizer.AuthorizationError{Message: "base: the authorizer returned no access token"}
 	}
 	if err != nil {
 		return nil, kind, typed(err)
@@ -144,15 +155,4 @@ func expiryOf(st *tokenState) time.Time {
 		return time.Time{}
 	}
 	return st.tok.Expiry
-}
-
-// attempts returns the count of consecutive failures after err (0 on
-// success), for events.
-func (t *Transport) attempts(err error) int {
-	if err == nil {
-		return 0
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.failures
 }

@@ -7,8 +7,9 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// MemoryCache is a TokenCache in process memory. The zero value is ready to
-// use. It is safe for concurrent use.
+// MemoryCache is a [TokenCache] in process memory. The zero value is ready
+// to use. It is safe for concurrent use. Printing it shows how many tokens
+// it holds, never a token.
 type MemoryCache struct {
 	mu     sync.RWMutex             // guards tokens
 	tokens map[string]*oauth2.Token // key -> token
@@ -16,7 +17,7 @@ type MemoryCache struct {
 
 var _ TokenCache = (*MemoryCache)(nil)
 
-// NewMemoryCache returns an empty MemoryCache.
+// NewMemoryCache returns an empty [MemoryCache].
 func NewMemoryCache() *MemoryCache { return &MemoryCache{} }
 
 // Load implements TokenCache.

@@ -44,5 +44,5 @@ func (t *Transport) log(level slog.Level, msg string, attrs ...slog.Attr) {
 
 // emitBackoff reports the backoff that follows a failure.
 func (t *Transport) emitBackoff(attempt int, err error) {
-	t.emit(Event{Kind: EventBackoff, Until: time.Unix(0, t.retryAt.Load()), Attempt: attempt, Err: err})
+	t.emit(Event{Kind: EventBackoff, Until: t.start.Add(time.Duration(t.retryAt.Load())), Attempt: attempt, Err: err})
 }

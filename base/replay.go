@@ -1,29 +1,37 @@
 package base
 
 import (
+	"bytes"
+	"errors"
 	"io"
 	"net/http"
+
+	"github.com/seed-d44eba79/authorizer"
 )
 
-// maxDrain bounds how much of a 401 body is read so that its connection can
-// be reused.
-const maxDrain = 4 << 10
+// maxKeptBody bounds how much of a 401 body is kept in memory for the
+// caller while the next token is obtained; the connection is released
+// before the wait.
+const maxKeptBody = 64 << 10
 
-// retryUnauthorized handles a 401 to a request sent with st. If st is still
-// the current token, it is marked invalid, so that however many requests
-// get a 401 for it, one token request replaces it. The request is then sent
-// once more with the new token when its body can be replayed (no body, or
-// GetBody). If no new token can be had, or the body cannot be replayed,
-// the caller gets the 401 as it came.
+// maxRefused bounds how many refused tokens the Transport remembers, to
+// never adopt them again from a shared cache.
+const maxRefused = 16
+
+// retryUnauthorized handles a 401 to a request sent with st. st is retired
+// first, whatever the body (see invalidate). The request is then sent once
+// more with a new token when its body can be replayed (no body, or
+// GetBody); the 401's body is read (up to maxKeptBody) and its connection
+// released before waiting for that token. If no new token can be had, or
+// the body cannot be replayed, the caller gets the 401 as it came.
 func (t *Transport) retryUnauthorized(req *http.Request, st *tokenState, resp *http.Response) (*http.Response, error) {
+	t.invalidate(st)
 	if !replayable(req) {
 		return resp, nil
 	}
-	if t.cur.CompareAndSwap(st, st.invalidated()) {
-		t.emit(Event{Kind: EventInvalidated})
-	}
+	keepBody(resp)
 	next, err := t.state(req.Context())
-	if err != nil || next == st {
+	if err != nil || next.tok.AccessToken == st.tok.AccessToken {
 		return resp, nil
 	}
 	r2 := t.withCredentials(req, next)
@@ -34,10 +42,97 @@ func (t *Transport) retryUnauthorized(req *http.Request, st *tokenState, resp *h
 		}
 		r2.Body = body
 	}
-	io.CopyN(io.Discard, resp.Body, maxDrain)
-	resp.Body.Close()
-	return t.cfg.next.RoundTrip(r2)
+	resp, err = t.cfg.next.RoundTrip(r2)
+	if err == nil && resp.StatusCode == http.StatusUnauthorized {
+		t.invalidate(next) // refused too: never sent again, but not replayed twice
+	} else if err == nil {
+		next.accept()
+	}
+	return resp, err
 }
+
+// invalidate retires st after a 401: it is remembered as refused (never
+// adopted again, from the cache either), and if it is still the current
+// token it is marked invalid, so that however many requests get a 401 for
+// it, one token request replaces it. A current token refused before any
+// request with it was accepted was useless from the start (a wrong
+// audience, a clock far off, an API that refuses every token), not
+// revoked: that counts toward the backoff like a failed token request, so
+// an API that refuses every token costs a handful of token requests, not
+// one per request.
+func (t *Transport) invalidate(st *tokenState) {
+	t.mu.Lock()
+	t.remember(st.tok.AccessToken)
+	swapped := t.cur.CompareAndSwap(st, st.invalidated())
+	var quick error
+	if swapped && !st.accepted.Load() {
+		quick = &authorizer.AuthorizationError{StatusCode: http.StatusUnauthorized,
+			Message: "base: a resource server refused a new token before accepting any request with it"}
+		t.recordFailure(quick, st.prior+1, t.now())
+	}
+	attempt := t.failures
+	t.mu.Unlock()
+	if !swapped {
+		return
+	}
+	t.emit(Event{Kind: EventInvalidated})
+	if quick != nil {
+		t.emitBackoff(attempt, quick)
+	}
+}
+
+// remember records a refused access token. mu must be held.
+func (t *Transport) remember(access string) {
+	if _, ok := t.refused[access]; ok {
+		return
+	}
+	if len(t.refusedOrder) >= maxRefused {
+		delete(t.refused, t.refusedOrder[0])
+		t.refusedOrder = t.refusedOrder[1:]
+	}
+	if t.refused == nil {
+		t.refused = make(map[string]struct{}, maxRefused)
+	}
+	t.refused[access] = struct{}{}
+	t.refusedOrder = append(t.refusedOrder, access)
+}
+
+// isRefused reports whether a resource server refused access.
+func (t *Transport) isRefused(access string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	_, ok := t.refused[access]
+	return ok
+}
+
+// keepBody reads resp's body into memory (up to maxKeptBody) and closes it,
+// so that its connection is free while the caller waits; resp.Body then
+// reads the kept bytes, followed by errBodyCut when the body was longer.
+func keepBody(resp *http.Response) {
+	if resp.Body == nil || resp.Body == http.NoBody {
+		return
+	}
+	kept, err := io.ReadAll(io.LimitReader(resp.Body, maxKeptBody+1))
+	resp.Body.Close()
+	var tail io.Reader = eofReader{}
+	if err != nil {
+		tail = errReader{err}
+	} else if len(kept) > maxKeptBody {
+		kept, tail = kept[:maxKeptBody], errReader{errBodyCut}
+	}
+	resp.Body = io.NopCloser(io.MultiReader(bytes.NewReader(kept), tail))
+}
+
+// errBodyCut ends a kept 401 body that was longer than maxKeptBody.
+var errBodyCut = errors.New("base: 401 response body cut at 64 KiB")
+
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) { return 0, r.err }
+
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
 
 // replayable reports whether req can be sent a second time.
 func replayable(req *http.Request) bool {

@@ -1,9 +1,12 @@
 package base
 
 import (
+	"math"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
+	"github.com/seed-d44eba79/authorizer/data"
 	"golang.org/x/oauth2"
 )
 
@@ -11,47 +14,97 @@ import (
 // path needs precomputed. It is immutable once published in Transport.cur.
 type tokenState struct {
 	tok *oauth2.Token
-	// header is the Authorization header value, {"<type> <token>"}, shared
+	// header is the Authorization header value, {"Bearer <token>"}, shared
 	// by every request that sends this token.
 	header []string
-	// staleAt is when the refresh-ahead window begins; before it the token
-	// is used with no further check.
+	// staleAt is the earlier of the refresh-ahead point and the start of
+	// the expiration gap; before it the token is used with no further
+	// check, from it on Authorizer.Expired is consulted.
 	staleAt time.Time
+	// staleIn is staleAt as an offset from Transport.start (see
+	// Transport.elapsed), for the hot path; set by adopt.
+	staleIn int64
 	// noExpiry: the token has no Expiry, so only Expired can retire it.
 	noExpiry bool
 	// invalid: a resource server refused the token (401); it is never
 	// sent again and serves only as the input of Refresh.
 	invalid bool
+	// accepted is set once a resource server answered a request sent with
+	// the token with anything but 401: a token refused before that was
+	// useless at once, one refused after it was revoked. Shared by the
+	// copies invalidated makes.
+	accepted *atomic.Bool
+	// prior is the count of consecutive failed token requests before the
+	// one that produced this token: a token useless at once resumes it.
+	prior int
 }
 
 // farFuture is a staleAt that never comes.
 var farFuture = time.Unix(1<<62, 0)
 
-// newTokenState prepares tok for the hot path. ahead caps how early before
-// expiry the background refresh starts: min(ahead, lifetime/2), less up to
-// a tenth of that as jitter so that replicas sharing a token spread out.
+// newTokenState prepares tok for the hot path; tok has been through
+// withLifetime. The refresh-ahead point is min(ahead, lifetime/2) before
+// expiry, moved earlier at random by up to a tenth of that lead so that
+// replicas sharing a token spread out; staleAt is that point or the start
+// of the expiration gap (data.EffectiveGap of the same lifetime that
+// TokenExpired uses), whichever comes first.
 func newTokenState(tok *oauth2.Token, ahead time.Duration, now time.Time) *tokenState {
-	st := &tokenState{tok: tok, header: []string{tok.Type() + " " + tok.AccessToken}}
+	st := &tokenState{tok: tok, header: []string{"Bearer " + tok.AccessToken}, accepted: new(atomic.Bool)}
 	if tok.Expiry.IsZero() {
 		st.staleAt, st.noExpiry = farFuture, true
 		return st
 	}
-	lifetime := time.Duration(tok.ExpiresIn) * time.Second
-	if lifetime <= 0 {
-		lifetime = tok.Expiry.Sub(now)
-	}
+	lifetime := tokenLifetime(tok)
 	lead := min(ahead, lifetime/2)
 	if lead > 0 {
 		lead += rand.N(lead/10 + 1)
 	}
-	st.staleAt = tok.Expiry.Add(-max(lead, 0))
+	refreshAt := tok.Expiry.Add(-max(lead, 0))
+	gapAt := tok.Expiry.Add(-data.EffectiveGap(lifetime))
+	st.staleAt = refreshAt
+	if gapAt.Before(refreshAt) {
+		st.staleAt = gapAt
+	}
 	return st
+}
+
+// tokenLifetime is the one lifetime rule of this package, shared by
+// TokenExpired and the refresh-ahead point: tok.ExpiresIn, which the
+// Transport fills in from Expiry when a token arrives without it (see
+// withLifetime); zero when unknown.
+func tokenLifetime(tok *oauth2.Token) time.Duration {
+	return time.Duration(tok.ExpiresIn) * time.Second
+}
+
+// withLifetime returns tok, or a copy of it with ExpiresIn set from its
+// Expiry when it has an Expiry but no ExpiresIn (what many
+// oauth2.TokenSources return), so that TokenExpired and the refresh-ahead
+// point agree on its lifetime.
+func withLifetime(tok *oauth2.Token, now time.Time) *oauth2.Token {
+	if tok.ExpiresIn != 0 || tok.Expiry.IsZero() {
+		return tok
+	}
+	secs := int64(tok.Expiry.Sub(now) / time.Second)
+	if secs <= 0 {
+		return tok
+	}
+	c := *tok
+	c.ExpiresIn = secs
+	return &c
+}
+
+// accept records that a resource server accepted st's token. The load
+// keeps the common case (already accepted) free of writes to shared memory.
+func (st *tokenState) accept() {
+	if !st.accepted.Load() {
+		st.accepted.Store(true)
+	}
 }
 
 // invalidated returns a copy of st marked as refused by a resource server.
 func (st *tokenState) invalidated() *tokenState {
 	c := *st
-	c.invalid, c.staleAt = true, time.Time{}
+	c.invalid, c.staleAt, c.staleIn = true, time.Time{}, math.MinInt64
 	return &c
 }
 

@@ -7,8 +7,9 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// TokenSource returns an oauth2.TokenSource backed by the Transport, for
-// code written against golang.org/x/oauth2. Its Token calls t.Token(ctx).
+// TokenSource returns an [oauth2.TokenSource] backed by the Transport, for
+// code written against golang.org/x/oauth2. Its Token calls
+// [Transport.Token] with ctx.
 func (t *Transport) TokenSource(ctx context.Context) oauth2.TokenSource {
 	return transportSource{t: t, ctx: ctx}
 }
@@ -20,9 +21,13 @@ type transportSource struct {
 
 func (s transportSource) Token() (*oauth2.Token, error) { return s.t.Token(s.ctx) }
 
-// FromTokenSource wraps an oauth2.TokenSource as an Authorizer. Authorize
-// and Refresh both call ts.Token, which takes no context: ctx bounds
-// nothing there, so give ts its own timeouts. Expired is TokenExpired.
+// FromTokenSource wraps an [oauth2.TokenSource] as an [Authorizer].
+// Authorize and Refresh both call ts.Token, which takes no context: ctx
+// bounds nothing there, so give ts its own timeouts. [Transport.Close] does
+// not wait for such a call beyond a short bound; it may finish later, and
+// its token is then dropped. Expired is [TokenExpired]. A token without an
+// Expiry (e.g. from [oauth2.StaticTokenSource]) is used until a resource
+// server refuses it (401).
 func FromTokenSource(ts oauth2.TokenSource) Authorizer {
 	return tokenSourceAuthorizer{ts: ts}
 }
