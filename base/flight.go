@@ -26,13 +26,14 @@ type call struct {
 //
 // The request runs on a context detached from the caller that started it
 // (context.WithoutCancel keeps its values, e.g. trace ids): when that
-// caller gives up, the others still get the token. It has its own timeout,
+// caller gives up, the others still get the token. It has its own timeout
+// (whose cause, [authorizer.ErrTimeout], makes running out of it temporary),
 // and Close cancels it.
 func (t *Transport) launch(ctx context.Context, cur *tokenState, background bool) *call {
 	c := &call{done: make(chan struct{})}
 	t.flight = c
 	t.busy.Store(true)
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), t.cfg.fetchTimeout)
+	fctx, cancel := context.WithTimeoutCause(context.WithoutCancel(ctx), t.cfg.fetchTimeout, authorizer.ErrTimeout)
 	stop := context.AfterFunc(t.closeCtx, cancel)
 	t.wg.Add(1)
 	go func() { // ends when the token request returns; Close waits for it (bounded)
@@ -133,14 +134,21 @@ func (t *Transport) request(ctx context.Context, cur *tokenState) (*oauth2.Token
 		tok, err = t.a.Authorize(ctx)
 	}
 	if err != nil {
-		return nil, kind, typed(err)
+		return nil, kind, typed(ctx, err)
 	}
 	return tok, kind, nil
 }
 
 // typed makes sure a custom Authorizer's plain error reaches callers as an
-// *authorizer.AuthorizationError (wrapping it), so every failure is typed.
-func typed(err error) error {
+// *authorizer.AuthorizationError, and that a token request cut short by
+// the Transport's own fetch timeout says so ([authorizer.ErrTimeout] in the
+// chain, so Temporary reports it) even when the Authorizer returned only
+// ctx.Err().
+func typed(ctx context.Context, err error) error {
+	if context.Cause(ctx) == authorizer.ErrTimeout && !errors.Is(err, authorizer.ErrTimeout) {
+		return &authorizer.AuthorizationError{Message: "base: token request timed out (see WithFetchTimeout)",
+			Err: fmt.Errorf("%w: %w", authorizer.ErrTimeout, err)}
+	}
 	var ae *authorizer.AuthorizationError
 	var ice *authorizer.InvalidClientError
 	var icr *authorizer.InvalidCredentialsError

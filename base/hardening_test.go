@@ -351,9 +351,7 @@ func TestCallerGaveUpIsNotTemporary(t *testing.T) {
 	var cd *callerDone
 	require.ErrorAs(t, err, &cd)
 	assert.False(t, cd.Temporary())
-	if (&authorizer.AuthorizationError{Err: &callerDone{err: context.DeadlineExceeded}}).Temporary() {
-		t.Skip("authorizer.AuthorizationError.Temporary does not yet honour a cause that says it is not temporary (errors.go, owned elsewhere)")
-	}
+	assert.False(t, (&authorizer.AuthorizationError{Err: &callerDone{err: context.DeadlineExceeded}}).Temporary())
 	assert.False(t, tmp.Temporary())
 }
 
@@ -373,4 +371,21 @@ func TestNeverClosedTransportLeaksNothing(t *testing.T) {
 	clock.Advance(10 * time.Hour)
 	assert.Equal(t, 2, f.calls(), "no refresh without a request")
 	_ = errors.New
+}
+
+// Issue 18.16: a token request cut short by the Transport's own fetch
+// timeout is temporary (the provider was too slow), even when the
+// Authorizer returns only ctx.Err(); the caller's own cancellation is not
+// (TestCallerGaveUpIsNotTemporary).
+func TestFetchTimeoutIsTemporary(t *testing.T) {
+	clock := newClock()
+	f := newFake(clock)
+	f.hold() // never released: the fetch runs out of its timeout
+	tr := newTestTransport(t, f, clock, &recorder{}, WithFetchTimeout(20*time.Millisecond))
+	_, err := tr.Token(context.Background())
+	var ae *authorizer.AuthorizationError
+	require.ErrorAs(t, err, &ae)
+	assert.ErrorIs(t, err, authorizer.ErrTimeout)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.True(t, ae.Temporary(), "SDK timeout must be temporary: %v", err)
 }
