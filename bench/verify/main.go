@@ -3,14 +3,13 @@
 // decode the claims, check iss/aud/exp) by this SDK's verify package (with
 // its verified-token cache off, and on), golang-jwt v5, go-jose v4, jwx v3
 // and go-oidc v3 (static key set), against the crypto/rsa floor (base64 +
-// SHA-256 + rsa.VerifyPKCS1v15 alone). It prints a markdown table of CPU
-// ns/op and allocs/op, sequential and from GOMAXPROCS goroutines, with each
-// time as a ratio to the floor measured in the same run. Cases run in
-// interleaved rounds; each figure is the case's fastest round. CPU time
-// rather than wall time, so that a machine busy with other work slows the
-// figures little: see measure.
+// SHA-256 + rsa.VerifyPKCS1v15 alone). It prints a markdown table of each
+// case's CPU time as a ratio to the floor (the median of pairs of batches
+// run back to back, so that a machine busy with other work moves the
+// ratios little; see measure) and its allocs/op, sequential and from
+// GOMAXPROCS goroutines.
 //
-//	cd bench/verify && go run . [-benchtime 200ms] [-rounds 10]
+//	cd bench/verify && go run . [-batch 20ms] [-pairs 30]
 //
 // The same cases run as Go benchmarks (wall time): go test -bench . -benchmem
 package main
@@ -23,11 +22,11 @@ import (
 )
 
 func main() {
-	benchtime := flag.Duration("benchtime", 200*time.Millisecond, "CPU time per case, per mode, per round")
-	rounds := flag.Int("rounds", 10, "interleaved rounds (the table shows each case's fastest)")
+	batchTime := flag.Duration("batch", 20*time.Millisecond, "CPU time of one batch of calls")
+	pairs := flag.Int("pairs", 30, "pairs of batches (case, floor) per case and mode")
 	flag.Parse()
-	if *rounds < 1 || *benchtime <= 0 {
-		fmt.Fprintln(os.Stderr, "verify: -rounds and -benchtime must be positive")
+	if *pairs < 1 || *batchTime <= 0 {
+		fmt.Fprintln(os.Stderr, "verify: -pairs and -batch must be positive")
 		os.Exit(2)
 	}
 	fx, err := newFixture()
@@ -36,11 +35,12 @@ func main() {
 		os.Exit(1)
 	}
 	start := machine()
-	rs, err := measure(fx, *rounds, *benchtime, func(msg string) { fmt.Fprintln(os.Stderr, msg) })
+	rs, err := measure(fx, *pairs, *batchTime, func(msg string) { fmt.Fprintln(os.Stderr, msg) })
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "verify:", err)
 		os.Exit(1)
 	}
-	fmt.Printf("%s; -benchtime %v, fastest of %d interleaved rounds\n\n", start, *benchtime, *rounds)
+	fmt.Printf("%s; -batch %v -pairs %d: × floor is the median over %d pairs of adjacent batches\n\n",
+		start, *batchTime, *pairs, *pairs)
 	writeTable(os.Stdout, rs)
 }
