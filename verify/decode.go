@@ -12,10 +12,11 @@ import (
 // "cognito:groups"). It is safe for concurrent use; what it stores in v
 // shares nothing with c.
 //
-// When v points to a struct without an UnmarshalJSON method, none of whose fields can take a registered
-// claim (iss, sub, aud, exp, nbf, iat, jti, scope, scp, client_id, azp,
-// token_use), Decode gives encoding/json only the other members: the same
-// result for about a third less time; otherwise the whole claims.
+// When v points to a struct without an UnmarshalJSON method, none of whose
+// fields can take a registered claim (iss, sub, aud, exp, nbf, iat, jti,
+// scope, scp, client_id, azp, token_use), Decode gives encoding/json only
+// the other members: the same result for about a third less time;
+// otherwise the whole claims.
 func (c *Claims) Decode(v any) error {
 	if c.nOthers >= 0 && takesNoRegistered(reflect.TypeOf(v)) {
 		return json.Unmarshal(c.othersJSON(), v)

@@ -699,3 +699,165 @@ func TestProbeSizeCap(t *testing.T) {
 		t.Fatalf("over the cap: %v", err)
 	}
 }
+
+// "fetches back off (the interval, doubling, at most 5 min)".
+func TestProbeBackoff(t *testing.T) {
+	for n, want := range map[int]time.Duration{1: 10 * time.Second, 2: 20 * time.Second, 3: 40 * time.Second, 6: 5 * time.Minute, 100: 5 * time.Minute} {
+		if got := backoff(10*time.Second, n); got != want {
+			t.Errorf("backoff(10s, %d) = %v, want %v", n, got, want)
+		}
+	}
+	if got := backoff(10*time.Minute, 3); got != 10*time.Minute {
+		t.Errorf("an interval above the cap: %v", got)
+	}
+}
+
+// Background refresh after the clamped max-age: max-age 60 s counts as
+// 15 min, 2 h as 1 h; no max-age means 15 min.
+func TestProbeKeysAgeClamp(t *testing.T) {
+	for _, tc := range []struct {
+		cc  string
+		age time.Duration
+	}{{"max-age=60", DefaultMinKeysAge}, {"public, max-age=7200", DefaultMaxKeysAge}, {"", DefaultMinKeysAge}, {"max-age=1800", 30 * time.Minute}} {
+		s := newJWKSServer(t, jwkOf("k1", rsaKey(0)))
+		s.cacheCtl = tc.cc
+		c := newClock()
+		keys := JWKS(s.URL)
+		v := newTestVerifier(t, keys, c)
+		tok := token(rsaKey(0), "RS256", "k1", goodClaims())
+		if _, err := v.Verify(context.Background(), tok); err != nil {
+			t.Fatal(err)
+		}
+		c.Add(tc.age - time.Second)
+		v.Verify(context.Background(), tok)
+		if n := s.fetches.Load(); n != 1 {
+			t.Errorf("%q: %d fetches before %v", tc.cc, n, tc.age)
+		}
+		c.Add(2 * time.Second)
+		v.Verify(context.Background(), tok) // starts the background refresh
+		waitIdle(t, keys)
+		keys.Close()
+		if n := s.fetches.Load(); n != 2 {
+			t.Errorf("%q: %d fetches after %v, want 2", tc.cc, n, tc.age)
+		}
+	}
+}
+
+// Close: later verifications that need keys fail with ErrClosed; an ended
+// ctx gives an error wrapping ctx.Err() while the fetch goes on.
+func TestProbeCloseAndContext(t *testing.T) {
+	s := newJWKSServer(t, jwkOf("k1", rsaKey(0)))
+	gate := make(chan struct{})
+	s.gate = gate
+	keys := JWKS(s.URL)
+	v := newTestVerifier(t, keys, newClock())
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	tok := token(rsaKey(0), "RS256", "k1", goodClaims())
+	if _, err := v.Verify(ctx, tok); !errors.Is(err, context.Canceled) {
+		t.Fatalf("ended ctx: %v", err)
+	}
+	gate <- struct{}{} // the shared fetch went on
+	waitIdle(t, keys)
+	if _, err := v.Verify(context.Background(), tok); err != nil {
+		t.Fatalf("after the shared fetch: %v", err)
+	}
+	keys.Close()
+	_, err := v.Verify(context.Background(), token(rsaKey(0), "RS256", "k1", with(goodClaims(), "jti", "new")))
+	if !errors.Is(err, authorizer.ErrClosed) {
+		t.Fatalf("after Close: %v", err)
+	}
+	if keys.Close() != nil {
+		t.Fatal("second Close")
+	}
+}
+
+// Discover: the metadata's issuer must equal the issuer exactly; RFC 8414
+// metadata when discovery answers 404.
+func TestProbeDiscover(t *testing.T) {
+	jw := newJWKSServer(t, jwkOf("k1", rsaKey(0)))
+	var issuer string
+	var oidc bool
+	var metaIssuer func() string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/tenant/.well-known/openid-configuration" && oidc ||
+			r.URL.Path == "/.well-known/oauth-authorization-server/tenant" && !oidc {
+			json.NewEncoder(w).Encode(map[string]string{"issuer": metaIssuer(), "jwks_uri": jw.URL})
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	defer srv.Close()
+	issuer = srv.URL + "/tenant"
+	for _, tc := range []struct {
+		oidc bool
+		iss  string
+		ok   bool
+	}{{true, issuer, true}, {false, issuer, true}, {true, issuer + "/", false}, {false, srv.URL, false}} {
+		oidc, metaIssuer = tc.oidc, func() string { return tc.iss }
+		keys := Discover(issuer)
+		v, err := New(keys, Expect{Issuer: issuer, Audience: []string{testAudience}}, WithClock(newClock().Now))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = v.Verify(context.Background(), token(rsaKey(0), "RS256", "k1", with(goodClaims(), "iss", issuer)))
+		keys.Close()
+		if (err == nil) != tc.ok {
+			t.Errorf("oidc %v, metadata issuer %q: %v", tc.oidc, tc.iss, err)
+		}
+	}
+}
+
+// Fixed key sources refuse what they cannot use.
+func TestProbeStaticSources(t *testing.T) {
+	want := Expect{Issuer: testIssuer, Audience: []string{testAudience}}
+	if _, err := New(StaticKeys(&smallRSA().PublicKey), want); err == nil {
+		t.Error("RSA 1024 accepted")
+	}
+	if _, err := New(StaticKeys(), want); err == nil {
+		t.Error("no key accepted")
+	}
+	if _, err := ParsePEM([]byte("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")); err == nil {
+		t.Error("private key PEM accepted")
+	}
+	enc := jwkOf("k", rsaKey(0))
+	enc["use"] = "enc"
+	if _, err := ParseJWKS([]byte(mustJSON(map[string]any{"keys": []any{enc}}))); err == nil {
+		t.Error("JWKS of enc keys only accepted")
+	}
+	priv := jwkOf("k", rsaKey(0))
+	priv["d"] = "AQAB"
+	if _, err := ParseJWKS([]byte(mustJSON(map[string]any{"keys": []any{priv}}))); err == nil {
+		t.Error("JWKS of a private key accepted")
+	}
+}
+
+// HasScope with no scope asked is true; RequireScope refuses bad scopes.
+func TestProbeScopeHelpers(t *testing.T) {
+	if !(&Claims{}).HasScope() {
+		t.Error("HasScope() = false")
+	}
+	for _, s := range []string{"", "a b", `a"`, `a\`} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("RequireScope(%q) did not panic", s)
+				}
+			}()
+			RequireScope(s)
+		}()
+	}
+}
+
+// waitIdle waits until keys has no fetch in progress (a condition, not a
+// timing margin: the deadline only stops a hung test).
+func waitIdle(t *testing.T, keys KeySource) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for keys.(*remoteSource).busy() {
+		if time.Now().After(deadline) {
+			t.Fatal("fetch still in progress after a minute")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
