@@ -873,3 +873,31 @@ func TestProbeNestedDuplicateMembers(t *testing.T) {
 		t.Skip("FINDING (low): duplicate members inside a claim value (nested object) are accepted; Decode then keeps the last (the issuer signed it, so only a parser differential with another verifier)")
 	}
 }
+
+// "200 tokens with random kids from 20 goroutines → at most 1 fetch".
+func TestProbeConcurrentFlood(t *testing.T) {
+	s := newJWKSServer(t, jwkOf("k1", rsaKey(0)))
+	c := newClock()
+	keys := JWKS(s.URL)
+	defer keys.Close()
+	v := newTestVerifier(t, keys, c)
+	if _, err := v.Verify(context.Background(), token(rsaKey(0), "RS256", "k1", goodClaims())); err != nil {
+		t.Fatal(err)
+	}
+	c.Add(DefaultMinRefreshInterval)
+	var wg sync.WaitGroup
+	for g := range 20 {
+		wg.Go(func() {
+			for i := range 10 {
+				_, err := v.Verify(context.Background(), token(rsaKey(0), "RS256", fmt.Sprint("r-", g, "-", i), goodClaims()))
+				if !errors.Is(err, authorizer.ErrTokenUnknownKey) {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := s.fetches.Load(); n > 2 {
+		t.Fatalf("%d fetches, want at most 2 (first use + one for the flood)", n)
+	}
+}
