@@ -25,7 +25,8 @@ type Claims struct {
 	// ID is jti.
 	ID string
 	// Scopes are the space-separated scope claim (RFC 8693 §4.2), or the
-	// scp claim (a string or an array of strings) when there is no scope.
+	// scp claim (an array of strings, or a space-separated string as Entra
+	// ID sends) when there is no scope.
 	Scopes []string
 	// ClientID is client_id (RFC 9068, Cognito access tokens), or azp when
 	// there is no client_id.
@@ -33,7 +34,8 @@ type Claims struct {
 	// TokenUse is Cognito's token_use ("access" or "id"), when present.
 	TokenUse string
 
-	raw string // the claims JSON
+	raw      string // the claims JSON
+	clientID string // the client_id claim alone (Cognito checks it, never azp)
 
 	// Backing arrays for a single aud and a few scopes, sparing two
 	// allocations per token.
@@ -92,7 +94,11 @@ func parseClaims(payload string) (*Claims, error) {
 		case "scope":
 			scp, ok = jsonString(value)
 		case "scp":
-			scpList, ok = jsonStrings(value, true)
+			if one, isString := jsonString(value); isString {
+				scpList, ok = appendFields(nil, one), true // Entra ID: "a b"
+			} else {
+				scpList, ok = jsonStrings(value, false)
+			}
 		case "aud":
 			if one, isString := jsonString(value); isString {
 				c.audBuf[0] = one
@@ -118,6 +124,7 @@ func parseClaims(payload string) (*Claims, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.clientID = c.ClientID
 	if c.ClientID == "" {
 		c.ClientID = azp
 	}

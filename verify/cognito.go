@@ -87,7 +87,7 @@ func (r *cognitoRules) check(c *Claims) error {
 		return invalid(authorizer.TokenUse, "token_use is missing or not the expected one")
 	}
 	if r.tokenUse == "access" {
-		if !slices.Contains(r.clientIDs, c.ClientID) {
+		if !slices.Contains(r.clientIDs, c.clientID) {
 			return invalid(authorizer.TokenAudience, "client_id is missing or not an expected client")
 		}
 		return nil

@@ -33,6 +33,11 @@ func parseJWS(raw string) (jws, error) {
 	if len(raw) > MaxTokenSize {
 		return jws{}, malformed("token is larger than 16 KiB")
 	}
+	// The base64 decoder skips CR and LF even in Strict mode: refuse them,
+	// or one token would have many spellings (and many cache entries).
+	if strings.IndexByte(raw, '\n') >= 0 || strings.IndexByte(raw, '\r') >= 0 {
+		return jws{}, malformed("token holds a line break")
+	}
 	d1 := strings.IndexByte(raw, '.')
 	d2 := strings.LastIndexByte(raw, '.')
 	if d1 < 0 || d1 == d2 || strings.IndexByte(raw[d1+1:d2], '.') >= 0 {

@@ -22,7 +22,8 @@ var errJSON = errors.New("not a valid JSON object")
 
 // walkObject calls fn for each top-level member of the JSON object s, in
 // order, with the member's name (unescaped), its raw value, and the whole
-// member text (`"name": value`). It fails on invalid JSON, trailing data, a duplicate name, or more
+// member text (`"name": value`). It fails on invalid JSON, trailing data, a
+// duplicate name (compared as encoding/json does, ignoring case), or more
 // than maxMembers members.
 func walkObject(s string, fn func(name, value, member string) error) error {
 	var seen [maxMembers]string
@@ -42,7 +43,9 @@ func walkObject(s string, fn func(name, value, member string) error) error {
 			return err
 		}
 		for _, prev := range seen[:n] {
-			if prev == name {
+			// encoding/json (Claims.Decode) matches names as EqualFold
+			// does and keeps the last, so such names are duplicates too.
+			if strings.EqualFold(prev, name) {
 				return errors.New("duplicate member")
 			}
 		}
