@@ -42,11 +42,12 @@
 //
 // A remote source ([JWKS], [Discover], [PEMURL]) fetches on first use. A
 // token whose kid is not held causes one shared fetch (single flight), at
-// most once per [WithMinRefreshInterval] (10 s); kids still missing after
-// a fetch are remembered until the next fetch, so repeating them costs
-// nothing. A flood of random kids therefore costs at most one fetch per
-// interval, and a rotated key is accepted at most one interval after its
-// first token even when a flood used the last fetch. A signature that
+// most once per [WithMinRefreshInterval] (10 s); inside the interval an
+// unknown kid is refused at once, without a fetch. A flood of random (or
+// repeated) kids therefore costs at most one fetch per interval, and a
+// rotated key is accepted at most one interval after its first token, even
+// when a flood used the last fetch or the key was published after its first
+// token was seen (no kid is blocked for longer than one interval). A signature that
 // fails with the held keys counts the same way (one shared fetch at most
 // per interval), so a key replaced under the same kid, or a replaced PEM
 // key, is picked up too. Keys are re-fetched in the background when older

@@ -12,9 +12,6 @@ import (
 	authorizer "github.com/seed-d44eba79/authorizer"
 )
 
-// maxRemembered bounds the kids remembered as unknown.
-const maxRemembered = 4096
-
 // loader fetches a key set and says how long it may be used.
 type loader func(ctx context.Context) (*keySet, time.Duration, error)
 
@@ -37,14 +34,13 @@ type remoteSource struct {
 	cancel context.CancelFunc // cancels ctx
 	wg     sync.WaitGroup     // counts fetch goroutines
 
-	mu          sync.Mutex          // guards the fields below
-	inflight    *flight             // the fetch in progress, or nil
-	lastFetch   time.Time           // start of the last fetch
-	failures    int                 // consecutive failed fetches
-	retryAt     time.Time           // no fetch before this after a failure
-	lastErr     error               // the last fetch's error, or nil
-	unknown     map[string]struct{} // kids absent from the last refresh
-	clockLocked bool                // the clock came from WithClock
+	mu          sync.Mutex // guards the fields below
+	inflight    *flight    // the fetch in progress, or nil
+	lastFetch   time.Time  // start of the last fetch
+	failures    int        // consecutive failed fetches
+	retryAt     time.Time  // no fetch before this after a failure
+	lastErr     error      // the last fetch's error, or nil
+	clockLocked bool       // the clock came from WithClock
 }
 
 // flight is one shared fetch; set and err are written before done closes.
@@ -57,7 +53,7 @@ type flight struct {
 var _ KeySource = (*remoteSource)(nil)
 
 func newRemote(name string, load loader, opts []Option) *remoteSource {
-	r := &remoteSource{name: name, load: load, cfg: defaultConfig(), unknown: map[string]struct{}{}}
+	r := &remoteSource{name: name, load: load, cfg: defaultConfig()}
 	ctor := "verify." + name
 	r.err = applyOptions(&r.cfg, forSource, ctor, opts)
 	for _, o := range opts {
@@ -138,10 +134,6 @@ func (r *remoteSource) missing(ctx context.Context, kid string, seen *keySet) (*
 	}
 	f := r.inflight
 	if f == nil {
-		if _, known := r.unknown[kid]; known && kid != "" {
-			r.mu.Unlock()
-			return seen, r.lastErr
-		}
 		now := r.now()
 		if now.Sub(r.lastFetch) < r.cfg.minRefresh || now.Before(r.retryAt) {
 			err := r.lastErr
@@ -159,28 +151,7 @@ func (r *remoteSource) missing(ctx context.Context, kid string, seen *keySet) (*
 	if s == nil {
 		return seen, err
 	}
-	if err == nil {
-		r.remember(kid, s)
-	}
 	return s, err
-}
-
-// remember notes a kid that the refreshed set s still lacks, so repeating
-// it costs no further fetch until something else refreshes the keys.
-func (r *remoteSource) remember(kid string, s *keySet) {
-	if kid == "" {
-		return
-	}
-	for _, k := range s.keys {
-		if k.kid == kid {
-			return
-		}
-	}
-	r.mu.Lock()
-	if r.set.Load() == s && len(r.unknown) < maxRemembered {
-		r.unknown[kid] = struct{}{}
-	}
-	r.mu.Unlock()
 }
 
 // startLocked starts a fetch; r.mu is held.
@@ -246,7 +217,6 @@ func (r *remoteSource) replaceLocked(s *keySet) {
 			}
 		}
 	}
-	clear(r.unknown)
 	r.set.Store(s)
 }
 
