@@ -245,8 +245,12 @@ type logBuffer struct {
 	b  bytes.Buffer
 }
 
-func (l *logBuffer) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Write(p) }
-func (l *logBuffer) String() string             { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+func (l *logBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
 // rig is an app behind the middleware, its fake provider, and a browser.
 type rig struct {
@@ -266,7 +270,7 @@ func newRig(t *testing.T, edit func(*Config, *fakeIdP)) *rig {
 	cfg := Config{
 		Issuer: rg.idp.issuer(), Client: data.ClientInfo{ClientID: "web-app", ClientSecret: "web-secret"},
 		ExternalURL: "http://" + rg.app.Listener.Addr().String(), ProtectedPaths: []string{"/private/", "/account"},
-		SessionSecret: strings.Repeat("s", 32), Now: c.Now,
+		SessionSecret: strings.Repeat("s", 32), Now: c.Now, HTTPClient: rg.idpClient(),
 		Logger: slog.New(slog.NewTextHandler(rg.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	if edit != nil {
@@ -297,6 +301,14 @@ func (rg *rig) serveApp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Write([]byte("hello " + id.Subject + " " + data.Fingerprint(tok.AccessToken)))
+}
+
+// idpClient is the middleware's client for the provider; its connections
+// are closed when the test ends.
+func (rg *rig) idpClient() *http.Client {
+	tr := &http.Transport{}
+	rg.t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr, Timeout: 30 * time.Second}
 }
 
 // browser is an http.Client with a cookie jar that follows redirects.
