@@ -90,8 +90,9 @@ func (l *Login) openFlow(name, value string) (*flow, bool) {
 	return &f, true
 }
 
-// takeFlow finds the flow of state, always expires its cookie (a flow is
-// used once), and checks the state in full and the flow's age.
+// takeFlow finds the flow of state, checks the state in full, expires the
+// cookie (a flow is used once), and checks the flow's age. A state that
+// does not match in full leaves the cookie alone.
 func (l *Login) takeFlow(w http.ResponseWriter, r *http.Request, state string, logout bool) (*flow, bool) {
 	if state == "" {
 		return nil, false
@@ -101,11 +102,11 @@ func (l *Login) takeFlow(w http.ResponseWriter, r *http.Request, state string, l
 	if err != nil {
 		return nil, false
 	}
-	http.SetCookie(w, l.jar.cookie(name, "", 0))
 	f, ok := l.openFlow(name, c.Value)
 	if !ok || subtle.ConstantTimeCompare([]byte(f.State), []byte(state)) != 1 || f.Logout != logout {
 		return nil, false
 	}
+	http.SetCookie(w, l.jar.cookie(name, "", 0))
 	age := l.cfg.Now().Sub(time.Unix(f.Created, 0))
 	return f, age >= -time.Minute && age <= flowLifetime
 }
