@@ -53,19 +53,36 @@ func (j jar) cookie(name, value string, maxAge time.Duration) *http.Cookie {
 }
 
 // readSession joins the session chunks the request carries ("" for none).
-func (j jar) readSession(r *http.Request) string {
-	first, err := r.Cookie(j.name)
-	if err != nil {
+func (j jar) readSession(r *http.Request) string { return j.sessionFrom(r.Cookies()) }
+
+// sessionFrom joins the session chunks among cookies.
+func (j jar) sessionFrom(cookies []*http.Cookie) string {
+	var chunks [maxChunks]string
+	n := 0
+	for _, c := range cookies {
+		if !strings.HasPrefix(c.Name, j.name) {
+			continue
+		}
+		if c.Name == j.name {
+			chunks[0] = c.Value
+			n = max(n, 1)
+		} else if i, err := strconv.Atoi(strings.TrimPrefix(c.Name, j.name+"_")); err == nil && i > 0 && i < maxChunks && strings.HasPrefix(c.Name, j.name+"_") {
+			chunks[i] = c.Value
+			n = max(n, i+1)
+		}
+	}
+	if chunks[0] == "" {
 		return ""
 	}
+	if n == 1 {
+		return chunks[0]
+	}
 	var sb strings.Builder
-	sb.WriteString(first.Value)
-	for i := 1; i < maxChunks; i++ {
-		c, err := r.Cookie(j.chunkName(i))
-		if err != nil {
-			break
+	for _, c := range chunks[:n] {
+		if c == "" {
+			break // a missing chunk: what follows cannot belong
 		}
-		sb.WriteString(c.Value)
+		sb.WriteString(c)
 	}
 	return sb.String()
 }
@@ -97,8 +114,7 @@ func (j jar) clearChunks(w http.ResponseWriter, r *http.Request, from int) {
 
 // stripCookies removes the middleware's cookies from the request the app
 // receives.
-func (j jar) stripCookies(r *http.Request) {
-	all := r.Cookies()
+func (j jar) stripCookies(r *http.Request, all []*http.Cookie) {
 	kept := make([]string, 0, len(all))
 	mine := false
 	for _, c := range all {

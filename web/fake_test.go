@@ -347,3 +347,5 @@ func (rg *rig) signIn() *http.Client {
 }
 
 func slogTo(b *logBuffer) *slog.Logger { return slog.New(slog.NewTextHandler(b, nil)) }
+
+var testClient = data.ClientInfo{ClientID: "web-app"}

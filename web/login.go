@@ -27,6 +27,7 @@ type Login struct {
 	callbackURL, signOutURL, origin string
 
 	refresher *refresher
+	opened    openedCache
 	denied    *denyList
 	jtis      *seenSet
 }
@@ -124,13 +125,13 @@ func (l *Login) serve(w http.ResponseWriter, r *http.Request, app http.Handler) 
 		l.backChannelLogout(w, r)
 		return
 	}
-	guarded := protected(l.rules, r.URL.Path)
-	id := l.identify(w, r, guarded)
-	if id == nil && guarded {
+	cookies := r.Cookies()
+	id := l.identify(w, r, cookies)
+	if id == nil && protected(l.rules, r.URL.Path) {
 		l.challenge(w, r)
 		return
 	}
-	l.jar.stripCookies(r)
+	l.jar.stripCookies(r, cookies)
 	if l.cfg.IdentityHeaders {
 		r.Header.Del("X-Forwarded-User")
 		r.Header.Del("X-Forwarded-Email")

@@ -14,8 +14,8 @@ const adStore = "store"
 
 // identify returns the browser's Identity, or nil when it has no session
 // that opens, is in time, is not logged out, and could be refreshed when due.
-func (l *Login) identify(w http.ResponseWriter, r *http.Request, guarded bool) *Identity {
-	value := l.jar.readSession(r)
+func (l *Login) identify(w http.ResponseWriter, r *http.Request, cookies []*http.Cookie) *Identity {
+	value := l.jar.sessionFrom(cookies)
 	if value == "" {
 		return nil
 	}
@@ -78,11 +78,18 @@ func (s *session) refreshDue(now time.Time) bool {
 
 func (l *Login) loadSession(ctx context.Context, value string) (*session, error) {
 	if l.cfg.SessionStore == nil {
+		if s := l.opened.get(value); s != nil {
+			return s, nil
+		}
 		plain, ok := l.sessions.open(value, l.jar.name)
 		if !ok {
 			return nil, errors.New("does not open (tampered, or sealed with another secret)")
 		}
-		return decodeSession(plain)
+		s, err := decodeSession(plain)
+		if err == nil {
+			l.opened.put(value, s)
+		}
+		return s, err
 	}
 	id, ok := l.ids.open(value, l.jar.name)
 	if !ok {
