@@ -86,18 +86,31 @@ func (l *Login) checkLogoutToken(ctx context.Context, raw string) (sid, sub stri
 }
 
 // endSessions ends the sessions of sid (or, without one, of sub): in this
-// process through the deny list, and in the store by deleting them.
+// process through the deny list, and in the store by deleting them. A
+// token with both also ends the sessions of sub whose ID token had no sid
+// (they cannot be told apart).
 func (l *Login) endSessions(ctx context.Context, sid, sub string) error {
 	now := l.cfg.Now()
-	tag := "sid:" + sid
-	if sid != "" {
-		l.denied.denySID(sid, now)
-	} else {
+	var tags []string
+	switch {
+	case sid == "":
 		l.denied.denySub(sub, now)
-		tag = "sub:" + sub
+		tags = []string{"sub:" + sub}
+	case sub == "":
+		l.denied.denySID(sid, now)
+		tags = []string{"sid:" + sid}
+	default:
+		l.denied.denySID(sid, now)
+		l.denied.denySidless(sub, now)
+		tags = []string{"sid:" + sid, "nosid:" + sub}
 	}
 	if l.cfg.SessionStore == nil {
 		return nil
 	}
-	return l.cfg.SessionStore.DeleteTag(ctx, tag)
+	for _, tag := range tags {
+		if err := l.cfg.SessionStore.DeleteTag(ctx, tag); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -15,11 +15,12 @@ type denyList struct {
 	mu       sync.Mutex           // guards the maps
 	sids     map[string]time.Time // provider session id → when logged out
 	subs     map[string]time.Time // subject → logout time; sessions created before it end
+	sidless  map[string]time.Time // subject → logout time, for sessions whose ID token had no sid
 	sessions map[string]time.Time // our session id → when ended
 }
 
 func newDenyList(keep time.Duration) *denyList {
-	return &denyList{keep: keep, sids: map[string]time.Time{}, subs: map[string]time.Time{}, sessions: map[string]time.Time{}}
+	return &denyList{keep: keep, sids: map[string]time.Time{}, subs: map[string]time.Time{}, sidless: map[string]time.Time{}, sessions: map[string]time.Time{}}
 }
 
 func (d *denyList) denies(s *session) bool {
@@ -31,19 +32,23 @@ func (d *denyList) denies(s *session) bool {
 	if _, ok := d.sids[s.claims.SessionID]; ok && s.claims.SessionID != "" {
 		return true
 	}
+	if t, ok := d.sidless[s.claims.Subject]; ok && s.claims.SessionID == "" && !s.created.After(t) {
+		return true
+	}
 	t, ok := d.subs[s.claims.Subject]
 	return ok && !s.created.After(t)
 }
 
-func (d *denyList) denySID(sid string, now time.Time)    { d.add(d.sids, sid, now) }
-func (d *denyList) denySub(sub string, now time.Time)    { d.add(d.subs, sub, now) }
-func (d *denyList) denySession(id string, now time.Time) { d.add(d.sessions, id, now) }
+func (d *denyList) denySID(sid string, now time.Time)     { d.add(d.sids, sid, now) }
+func (d *denyList) denySub(sub string, now time.Time)     { d.add(d.subs, sub, now) }
+func (d *denyList) denySidless(sub string, now time.Time) { d.add(d.sidless, sub, now) }
+func (d *denyList) denySession(id string, now time.Time)  { d.add(d.sessions, id, now) }
 
 func (d *denyList) add(m map[string]time.Time, key string, now time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	m[key] = now
-	for _, mm := range []map[string]time.Time{d.sids, d.subs, d.sessions} {
+	for _, mm := range []map[string]time.Time{d.sids, d.subs, d.sidless, d.sessions} {
 		for k, t := range mm {
 			if now.Sub(t) > d.keep {
 				delete(mm, k)

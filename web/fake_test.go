@@ -61,6 +61,7 @@ type fakeIdP struct {
 	sendIss       bool
 	wrongNonce    bool
 	noRefresh     bool
+	noSid         bool
 	refuseRefresh atomic.Bool
 	refreshGate   chan struct{} // when set, refresh grants wait for it
 
@@ -181,6 +182,9 @@ func (f *fakeIdP) answer(w http.ResponseWriter, sub, nonce string) {
 		"email": sub + "@example.test", "name": strings.ToUpper(sub)}
 	if nonce != "" {
 		claims["nonce"] = nonce
+	}
+	if f.noSid {
+		delete(claims, "sid")
 	}
 	body := map[string]any{
 		"access_token": f.sign(map[string]any{"iss": f.issuer(), "sub": sub, "aud": "urn:api", "iat": now.Unix(),

@@ -36,16 +36,16 @@ func (l *Login) signOutPost(w http.ResponseWriter, r *http.Request) {
 	}
 	returnTo := safeReturnTo(r.PostFormValue("rd"))
 	var idToken string
-	if value := l.jar.readSession(r); value != "" {
-		if s, err := l.loadSession(r.Context(), value); err == nil {
-			idToken = s.idToken
-			l.denied.denySession(s.id, l.cfg.Now())
-			l.refresher.forget(s.id)
-			l.clearSession(w, r, s)
-			l.cfg.Logger.Info("web: signed out", "sub", s.claims.Subject)
-		}
+	s, err := l.loadSession(r.Context(), l.jar.readSession(r))
+	if err == nil {
+		idToken = s.idToken
+		l.denied.denySession(s.id, l.cfg.Now())
+		l.refresher.forget(s.id)
+		l.cfg.Logger.Info("web: signed out", "sub", s.claims.Subject)
+	} else {
+		s = nil
 	}
-	l.jar.clearChunks(w, r, 0)
+	l.clearSession(w, r, s)
 	w.Header().Set("Cache-Control", "no-store")
 	md, err := l.prov.metadata(r.Context())
 	if err != nil || md.EndSessionEndpoint == "" {

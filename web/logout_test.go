@@ -190,3 +190,23 @@ func TestSessionStoreCookieHoldsOnlyAnID(t *testing.T) {
 		t.Errorf("second refresh in store mode (rotated token kept): %d, %d grants", status, rg.idp.refreshGrants.Load())
 	}
 }
+
+// An ID token without sid: a logout token with sid and sub still ends the
+// session (by sub), in both modes.
+func TestBackChannelLogoutOfSessionWithoutSid(t *testing.T) {
+	for _, withStore := range []bool{false, true} {
+		rg := newRig(t, func(c *Config, f *fakeIdP) {
+			f.noSid = true
+			if withStore {
+				c.SessionStore = NewMemoryStore(c.Now)
+			}
+		})
+		c := rg.signIn()
+		if got := rg.backChannel(rg.idp.logoutToken("alice", "sid-unknown", nil)); got != 200 {
+			t.Fatalf("logout: %d", got)
+		}
+		if status, _ := rg.get(noFollow(c), "/private/x"); status != http.StatusFound {
+			t.Errorf("store %v: after logout: %d; want the login redirect", withStore, status)
+		}
+	}
+}

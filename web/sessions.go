@@ -118,6 +118,8 @@ func sessionTags(s *session) []string {
 	tags := []string{"sub:" + s.claims.Subject}
 	if s.claims.SessionID != "" {
 		tags = append(tags, "sid:"+s.claims.SessionID)
+	} else {
+		tags = append(tags, "nosid:"+s.claims.Subject)
 	}
 	return tags
 }
