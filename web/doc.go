@@ -19,16 +19,16 @@
 //
 // # What the middleware owns
 //
-// Wrap intercepts the protected paths (Config.ProtectedPaths), the callback,
+// [Login.Wrap] intercepts the protected paths ([Config].ProtectedPaths), the callback,
 // the sign-out path and the back-channel logout path; every other request
-// goes to the app, with the Identity in its context when the browser has a
+// goes to the app, with the [Identity] in its context when the browser has a
 // session. The middleware's own cookies are removed from the request the app
 // receives.
 //
 // A protected path without a session: a browser GET (or HEAD) is redirected
 // to the provider; any other method, and a request that asks for JSON,
 // gets 401. Paths are matched on the cleaned URL path only (see
-// Config.ProtectedPaths), so encoded slashes, dot segments, double slashes, a
+// [Config].ProtectedPaths), so encoded slashes, dot segments, double slashes, a
 // query or a fragment never bypass the check.
 //
 // # Login
@@ -44,13 +44,13 @@
 // # Sessions
 //
 // Sessions are sealed with AES-256-GCM under keys derived with HKDF-SHA256
-// from Config.SessionSecret, one per purpose (session, flow, store id); the
-// Config.OlderSessionSecrets are accepted for reading. The tokens are stored
+// from [Config].SessionSecret, one per purpose (session, flow, store id); the
+// [Config].OlderSessionSecrets are accepted for reading. The tokens are stored
 // in binary (JWT segments and base64url strings decoded) and deflated: a
 // realistic session (ID token 1.1 KB, access token 1.5 KB, refresh token
 // 0.9 KB) fits in one cookie of about 2 KB. Bigger sessions are split into
 // chunks. A cookie that does not open is ignored (logged): the request is
-// signed out, never an error. With a Config.SessionStore the cookie carries
+// signed out, never an error. With a [Config].SessionStore the cookie carries
 // only a sealed session id.
 //
 // # Refresh
@@ -62,11 +62,11 @@
 //
 // # Logout
 //
-// Sign-out is a POST to Config.SignOutPath whose Origin (or Referer) is the
+// Sign-out is a POST to [Config].SignOutPath whose Origin (or Referer) is the
 // app's own; it ends the session and, when the provider has an
 // end_session_endpoint, sends the browser there (id_token_hint,
 // post_logout_redirect_uri, state checked on return). Back-channel logout
-// tokens posted to Config.BackChannelLogoutPath are verified (signature, iss,
+// tokens posted to [Config].BackChannelLogoutPath are verified (signature, iss,
 // aud, iat, events, sid or sub, no nonce, jti not seen before) and end every
 // session of that sid or sub: deleted from the store, and refused in this
 // process through a deny list.

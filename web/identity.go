@@ -17,7 +17,7 @@ import (
 
 // Identity is the signed-in user of a request: the claims of the verified
 // ID token, and the user's access token. It is a [base.Authorizer], so
-// base.NewClient(id) calls APIs as the user; its token is refreshed (once
+// [base.NewClient](id) calls APIs as the user; its token is refreshed (once
 // per session, shared with the middleware) when due.
 //
 // An Identity is safe for concurrent use. Printing it shows no token.
@@ -82,7 +82,7 @@ func (id *Identity) Expired(tok *oauth2.Token) bool {
 
 // Refresh refreshes the session's access token (shared with every other
 // request of the session). Without a refresh token it is an
-// *authorizer.InvalidCredentialsError: the user must sign in again.
+// *[authorizer.InvalidCredentialsError]: the user must sign in again.
 func (id *Identity) Refresh(ctx context.Context, _ *oauth2.Token) (*oauth2.Token, error) {
 	return id.refresh(ctx, id.s.Load())
 }

@@ -35,7 +35,7 @@ type Login struct {
 // New checks cfg and returns the middleware. It does not contact the
 // provider: discovery happens on the first request that needs it, and is
 // retried by the next one when it fails. Errors are
-// *authorizer.InvalidConfigError naming the Config field.
+// *[authorizer.InvalidConfigError] naming the Config field.
 func New(cfg Config) (*Login, error) {
 	cfg, err := checkConfig(cfg)
 	if err != nil {
@@ -66,7 +66,7 @@ func New(cfg Config) (*Login, error) {
 	l.denied = newDenyList(cfg.SessionLifetime)
 	l.jtis = newSeenSet()
 	if cfg.Disabled {
-		cfg.Logger.Warn("web: sign-in is DISABLED by configuration (Config.Disabled): protected paths are open to everyone")
+		cfg.Logger.Warn("web: sign-in is DISABLED by configuration ([Config].Disabled): protected paths are open to everyone")
 	}
 	return l, nil
 }
@@ -102,7 +102,7 @@ func (l *Login) Close() error {
 // Wrap returns a handler that serves the middleware's own paths, requires a
 // session on the protected paths, and passes every other request to app
 // (with the Identity in its context when the browser is signed in). With
-// Config.Disabled it returns app itself.
+// [Config].Disabled it returns app itself.
 func (l *Login) Wrap(app http.Handler) http.Handler {
 	if l.cfg.Disabled {
 		return app

@@ -68,7 +68,7 @@ func temporary(err error) bool {
 }
 
 // refreshDue: the access token is within its expiration gap
-// (data.EffectiveGap of its lifetime) and there is a refresh token.
+// ([data.EffectiveGap] of its lifetime) and there is a refresh token.
 func (s *session) refreshDue(now time.Time) bool {
 	if s.refresh == "" {
 		return false

@@ -11,7 +11,7 @@ import (
 // not hold (never stored, expired, or deleted).
 var ErrSessionNotFound = errors.New("web: session not found")
 
-// SessionStore keeps sessions on the server (Config.SessionStore); the
+// SessionStore keeps sessions on the server ([Config].SessionStore); the
 // cookie then carries only a sealed session id. Values are sealed by the
 // middleware before they reach the store: the store never sees a token.
 //
