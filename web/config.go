@@ -106,7 +106,7 @@ func checkConfig(c Config) (Config, error) {
 		return c, invalid("Issuer", "is empty")
 	}
 	if p := endpoint.Check(c.Issuer, rule); p != endpoint.OK {
-		return c, invalid("Issuer", p.Explain("web: [Config].InsecureAllowHTTP"))
+		return c, invalid("Issuer", p.Explain("web: Config.InsecureAllowHTTP"))
 	}
 	if c.Client.ClientID == "" {
 		return c, invalid("Client.ClientID", "is empty")
@@ -115,7 +115,7 @@ func checkConfig(c Config) (Config, error) {
 		return c, invalid("ExternalURL", "is empty (the redirect URI is never built from the Host header)")
 	}
 	if p := endpoint.Check(c.ExternalURL, rule); p != endpoint.OK {
-		return c, invalid("ExternalURL", p.Explain("web: [Config].InsecureAllowHTTP"))
+		return c, invalid("ExternalURL", p.Explain("web: Config.InsecureAllowHTTP"))
 	}
 	if u, _ := url.Parse(c.ExternalURL); u.RawQuery != "" || u.Fragment != "" {
 		return c, invalid("ExternalURL", "has a query or fragment")
