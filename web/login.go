@@ -66,7 +66,7 @@ func New(cfg Config) (*Login, error) {
 	l.denied = newDenyList(cfg.SessionLifetime)
 	l.jtis = newSeenSet()
 	if cfg.Disabled {
-		cfg.Logger.Warn("web: sign-in is DISABLED by configuration ([Config].Disabled): protected paths are open to everyone")
+		cfg.Logger.Warn("web: sign-in is DISABLED by configuration (Config.Disabled): protected paths are open to everyone")
 	}
 	return l, nil
 }
