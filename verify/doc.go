@@ -49,13 +49,13 @@
 // first token even when a flood used the last fetch. A signature that
 // fails with the held keys counts the same way (one shared fetch at most
 // per interval), so a key replaced under the same kid, or a replaced PEM
-// key, is picked up too. Keys are re-fetched in
-// the background when older than the answer's Cache-Control max-age,
-// clamped to 15 min .. 1 h ([WithKeysAge]), so a key published before use
-// is accepted at once. When the URL is down, the keys held are used, the
+// key, is picked up too. Keys are re-fetched in the background when older
+// than the answer's Cache-Control max-age, clamped to 15 min .. 1 h
+// ([WithKeysAge]), so a key published before use is accepted at once. When the URL is down, the keys held are used, the
 // failure is logged, fetches back off (the interval, doubling, at most 5
 // min), and a token with an unknown kid is refused at once with
-// [authorizer.ErrTokenUnknownKey] wrapping the fetch error. When no keys
+// [authorizer.ErrTokenUnknownKey] wrapping the fetch error (its Temporary
+// method then reports true, and [Middleware] answers 503). When no keys
 // could ever be fetched, Verify returns an *[authorizer.AuthorizationError]
 // (Temporary reports whether retrying may help).
 //
