@@ -62,6 +62,8 @@ type fakeIdP struct {
 	wrongNonce    bool
 	noRefresh     bool
 	noSid         bool
+	editID        func(claims map[string]any) // changes the next ID tokens' claims
+	badIDSig      bool
 	refuseRefresh atomic.Bool
 	refreshGate   chan struct{} // when set, refresh grants wait for it
 
@@ -186,10 +188,17 @@ func (f *fakeIdP) answer(w http.ResponseWriter, sub, nonce string) {
 	if f.noSid {
 		delete(claims, "sid")
 	}
+	if f.editID != nil {
+		f.editID(claims)
+	}
 	body := map[string]any{
 		"access_token": f.sign(map[string]any{"iss": f.issuer(), "sub": sub, "aud": "urn:api", "iat": now.Unix(),
 			"exp": now.Add(f.accessTTL).Unix(), "scope": "openid email profile offline_access", "jti": randomString(12)}),
 		"token_type": "Bearer", "expires_in": int(f.accessTTL / time.Second), "id_token": f.sign(claims),
+	}
+	if f.badIDSig {
+		id := body["id_token"].(string)
+		body["id_token"] = id[:len(id)-8] + "AAAAAAAA"
 	}
 	if !f.noRefresh {
 		rt := randomString(48)

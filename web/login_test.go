@@ -410,3 +410,58 @@ func TestKillSwitchAndNoToggleRoute(t *testing.T) {
 		t.Error("kill switch not logged")
 	}
 }
+
+func TestIDTokenChecks(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		edit   func(map[string]any)
+		badSig bool
+	}{
+		{"bad signature", nil, true},
+		{"other issuer", func(c map[string]any) { c["iss"] = "https://evil.example" }, false},
+		{"other audience", func(c map[string]any) { c["aud"] = "other-app" }, false},
+		{"azp of another client", func(c map[string]any) { c["azp"] = "other-app" }, false},
+		{"two audiences without azp", func(c map[string]any) { c["aud"] = []string{"web-app", "other"}; delete(c, "azp") }, false},
+		{"expired", func(c map[string]any) { c["exp"] = time.Unix(1_800_000_000, 0).Add(-time.Hour).Unix() }, false},
+		{"no nonce", func(c map[string]any) { delete(c, "nonce") }, false},
+		{"no sub", func(c map[string]any) { delete(c, "sub") }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rg := newRig(t, func(_ *Config, f *fakeIdP) { f.editID, f.badIDSig = tc.edit, tc.badSig })
+			if status, body := rg.get(rg.browser(), "/private/x"); status != http.StatusBadGateway {
+				t.Errorf("got %d %.80q; want 502 (sign-in failed)", status, body)
+			}
+		})
+	}
+}
+
+func TestProviderErrorAndUnsafeReturnTargets(t *testing.T) {
+	rg := newRig(t, nil)
+	c := rg.browser()
+	back := startFlow(t, rg, c)
+	q := back.Query()
+	q.Del("code")
+	q.Set("error", "access_denied")
+	back.RawQuery = q.Encode()
+	resp, _ := noFollow(c).Get(back.String())
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden || rg.idp.codeGrants.Load() != 0 {
+		t.Errorf("access_denied: %d; want 403", resp.StatusCode)
+	}
+	// The sign-out form's rd is the one target taken from a request.
+	rg2 := newRig(t, func(c *Config, f *fakeIdP) {})
+	c2 := rg2.signIn()
+	for _, rd := range []string{"//evil.example", "/\\evil.example", "https://evil.example"} {
+		req, _ := http.NewRequest("POST", rg2.app.URL+"/sign-out", strings.NewReader(url.Values{"rd": {rd}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", rg2.app.URL)
+		resp, err := c2.Do(req) // follows the provider's logout back to the app
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.Request.URL.Host != strings.TrimPrefix(rg2.app.URL, "http://") || resp.Request.URL.Path != "/" {
+			t.Errorf("rd %q ended at %s; want / on the app", rd, resp.Request.URL)
+		}
+	}
+}
