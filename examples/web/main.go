@@ -13,6 +13,12 @@
 //	WEB_SESSION_SECRET="$(head -c 32 /dev/urandom | base64)" go run ./examples/web
 //
 // then open http://127.0.0.1:10010/private/ and sign in with any name.
+//
+// With no account anywhere, -demo runs an in-process demo provider and the
+// app on -addr (default 127.0.0.1:8080), with a random session secret:
+//
+//	go run ./examples/web -demo
+//
 // An ags_client deployment runs it unchanged with -prefix=AGS_CLIENT (plus
 // AGS_CLIENT_EXTERNAL_URL). Tokens are never printed, only fingerprints.
 package main
@@ -39,7 +45,16 @@ var page = template.Must(template.New("page").Parse(`<!doctype html><meta charse
 
 func main() {
 	prefix := flag.String("prefix", "WEB", "prefix of the environment variables (AGS_CLIENT for an ags_client deployment)")
+	demo := flag.Bool("demo", false, "run an in-process demo provider instead of reading the environment")
+	demoAddr := flag.String("addr", "127.0.0.1:8080", "with -demo: the app's address")
 	flag.Parse()
+	if *demo {
+		if err := setDemoEnv(*prefix, *demoAddr); err != nil {
+			fmt.Fprintln(os.Stderr, "web:", err)
+			os.Exit(1)
+		}
+		log.Printf("demo: open http://%s/private/ and sign in with any name", *demoAddr)
+	}
 	handler, addr, err := newApp(*prefix)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "web:", err)
@@ -47,6 +62,19 @@ func main() {
 	}
 	log.Printf("listening on %s", addr)
 	log.Fatal(http.ListenAndServe(addr, handler))
+}
+
+// setDemoEnv starts the demo provider and sets the environment for it.
+func setDemoEnv(prefix, addr string) error {
+	p, err := startDemoProvider("demo-app", randomToken())
+	if err != nil {
+		return err
+	}
+	for k, v := range map[string]string{"ISSUER": p.url, "ID": p.client, "SECRET": p.secret, "EXTERNAL_URL": "http://" + addr,
+		"AUTHENTICATED_PATHS": "/private/", "SESSION_SECRET": randomToken()} {
+		os.Setenv(prefix+"_"+k, v)
+	}
+	return nil
 }
 
 // newApp builds the protected app from the environment and returns the

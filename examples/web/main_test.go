@@ -2,7 +2,10 @@ package main
 
 import (
 	"errors"
+	"io"
+	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strconv"
@@ -50,5 +53,61 @@ func TestAgainstThePeer(t *testing.T) {
 	h.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
 	if w.Code != 200 || !strings.Contains(w.Body.String(), "Sign in") {
 		t.Errorf("GET /: %d", w.Code)
+	}
+}
+
+// The -demo mode end to end: sign in at the demo provider's page, see the
+// identity, sign out.
+func TestDemo(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	for _, k := range []string{"ISSUER", "ID", "SECRET", "EXTERNAL_URL", "AUTHENTICATED_PATHS", "SESSION_SECRET"} {
+		t.Setenv("DEMO_"+k, "") // restored after the test
+	}
+	if err := setDemoEnv("DEMO", addr); err != nil {
+		t.Fatal(err)
+	}
+	h, _, err := newApp("DEMO")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: h}
+	go srv.Serve(ln)
+	defer srv.Close()
+	jar, _ := cookiejar.New(nil)
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	c := &http.Client{Jar: jar, Transport: tr}
+	resp, err := c.Get("http://" + addr + "/private/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	login := resp.Request.URL // the demo provider's login page
+	form := login.Query()
+	form.Set("login", "zoe")
+	resp, err = c.PostForm(login.Scheme+"://"+login.Host+login.Path, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "Hello zoe") || resp.Request.URL.Path != "/private/" {
+		t.Fatalf("after sign-in at %s: %.200s", resp.Request.URL, body)
+	}
+	req, _ := http.NewRequest("POST", "http://"+addr+"/sign-out", strings.NewReader("rd=%2F"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "http://"+addr)
+	resp, err = c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "Sign in") {
+		t.Errorf("after sign-out: %.200s", body)
 	}
 }
