@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/seed-d44eba79/authorizer/internal/endpoint"
 	"github.com/seed-d44eba79/authorizer/internal/tokenwire"
@@ -28,8 +29,14 @@ type Login struct {
 
 	refresher *refresher
 	opened    openedCache
-	denied    *denyList
-	jtis      *seenSet
+
+	// life is cancelled by Close: it ends the refresh grants in flight,
+	// whose goroutines running counts.
+	life    context.Context
+	stop    context.CancelFunc
+	running sync.WaitGroup
+	denied  *denyList
+	jtis    *seenSet
 }
 
 // New checks cfg and returns the middleware. It does not contact the
@@ -62,6 +69,7 @@ func New(cfg Config) (*Login, error) {
 	l.callbackURL = cfg.ExternalURL + cfg.CallbackPath
 	l.signOutURL = cfg.ExternalURL + cfg.SignOutPath
 	l.origin = originOf(cfg.ExternalURL)
+	l.life, l.stop = context.WithCancel(context.Background())
 	l.refresher = newRefresher(l)
 	l.denied = newDenyList(cfg.SessionLifetime)
 	l.jtis = newSeenSet()
@@ -94,8 +102,13 @@ func (l *Login) setUpVerifiers() error {
 	return nil
 }
 
-// Close stops the key source; requests after Close that need keys fail.
+// Close ends the refresh grants in flight (waiting for their goroutines)
+// and stops the key source; requests after Close that need keys or a
+// refresh fail.
 func (l *Login) Close() error {
+	l.refresher.close()
+	l.stop()
+	l.running.Wait()
 	return l.keys.Close()
 }
 

@@ -465,3 +465,32 @@ func TestProviderErrorAndUnsafeReturnTargets(t *testing.T) {
 		}
 	}
 }
+
+// Close ends a refresh grant in flight and waits for it; later refreshes
+// fail with authorizer.ErrClosed.
+func TestCloseEndsRefreshInFlight(t *testing.T) {
+	rg := newRig(t, nil)
+	c := rg.signIn()
+	gate := make(chan struct{})
+	rg.idp.refreshGate = gate
+	defer close(gate)
+	rg.clock.Add(10 * time.Minute)
+	done := make(chan int)
+	go func() {
+		status, _ := rg.get(c, "/private/x")
+		done <- status
+	}()
+	for rg.idp.refreshGrants.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	if err := rg.login.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if status := <-done; status != http.StatusInternalServerError {
+		t.Errorf("request during Close: %d; want the app's 500 (no token)", status)
+	}
+	id, _ := IdentityFrom(rg.seen.Load().Context())
+	if _, err := id.Refresh(t.Context(), nil); !errors.Is(err, authorizer.ErrClosed) {
+		t.Errorf("refresh after Close: %v; want ErrClosed", err)
+	}
+}

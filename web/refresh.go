@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/seed-d44eba79/authorizer"
 	"github.com/seed-d44eba79/authorizer/internal/tokenwire"
 )
 
@@ -25,7 +26,8 @@ const maxRecent = 10000
 type refresher struct {
 	l *Login
 
-	mu     sync.Mutex          // guards calls and recent
+	mu     sync.Mutex          // guards calls, recent and closed
+	closed bool                // set by Close: no new grants
 	calls  map[string]*call    // by session id, while a grant is in flight
 	recent map[string]*session // by session id, the latest refreshed session
 }
@@ -53,11 +55,16 @@ func (f *refresher) refresh(ctx context.Context, s *session) (*session, error) {
 		}
 		s = n // its refresh token is the newest
 	}
+	if f.closed {
+		f.mu.Unlock()
+		return nil, authorizer.ErrClosed
+	}
 	c := f.calls[s.id]
 	if c == nil {
 		c = &call{done: make(chan struct{})}
 		f.calls[s.id] = c
-		go f.run(c, s) // ends when the grant does (refreshTimeout at most)
+		f.l.running.Add(1)
+		go f.run(c, s) // ends with the grant: refreshTimeout at most, or Close
 	}
 	f.mu.Unlock()
 	select {
@@ -69,10 +76,11 @@ func (f *refresher) refresh(ctx context.Context, s *session) (*session, error) {
 }
 
 func (f *refresher) run(c *call, s *session) {
+	defer f.l.running.Done()
 	// Detached from the request that started it: the other requests
 	// waiting for this session must not fail because one browser tab
-	// went away.
-	ctx, cancel := context.WithTimeout(context.Background(), refreshTimeout)
+	// went away. Close ends it.
+	ctx, cancel := context.WithTimeout(f.l.life, refreshTimeout)
 	defer cancel()
 	ns, err := f.l.refreshGrant(ctx, s)
 	if err == nil && f.l.cfg.SessionStore != nil {
@@ -102,6 +110,13 @@ func (f *refresher) remember(ns *session) {
 		}
 	}
 	f.recent[ns.id] = ns
+}
+
+// close refuses new grants from now on.
+func (f *refresher) close() {
+	f.mu.Lock()
+	f.closed = true
+	f.mu.Unlock()
 }
 
 // forget drops what is remembered of a session that ended.
