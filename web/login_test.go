@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/seed-d44eba79/authorizer"
+	"github.com/seed-d44eba79/authorizer/base"
 	"github.com/seed-d44eba79/authorizer/data"
 	"go.uber.org/goleak"
 )
@@ -493,4 +495,25 @@ func TestCloseEndsRefreshInFlight(t *testing.T) {
 	if _, err := id.Refresh(t.Context(), nil); !errors.Is(err, authorizer.ErrClosed) {
 		t.Errorf("refresh after Close: %v; want ErrClosed", err)
 	}
+}
+
+// The app calls an API as the user through base.NewClient(id).
+func TestIdentityThroughBaseClient(t *testing.T) {
+	rg := newRig(t, nil)
+	rg.signIn()
+	id, _ := IdentityFrom(rg.seen.Load().Context())
+	want, _ := id.Authorize(t.Context())
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if got := r.Header.Get("Authorization"); got != "Bearer "+want.AccessToken {
+			t.Errorf("API got Authorization %q", data.Fingerprint(got))
+		}
+	}))
+	defer api.Close()
+	client := base.NewClient(id)
+	defer client.CloseIdleConnections()
+	resp, err := client.Get(api.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
 }
