@@ -34,8 +34,9 @@ type Config struct {
 	// Client is the app's client at the provider. Required: ClientID.
 	// ClientSecret is optional (a public client uses PKCE alone).
 	Client data.ClientInfo
-	// ExternalURL is the app's URL as browsers see it, e.g.
-	// "https://app.example.com"; the redirect URI and the post-logout URI
+	// ExternalURL is the app's origin as browsers see it, e.g.
+	// "https://app.example.com" (no path: the app is served from /); the
+	// redirect URI and the post-logout URI
 	// are built from it, never from a request's Host header. Required;
 	// https, or http to a loopback host (any host with InsecureAllowHTTP),
 	// in which case cookies are not Secure and have no __Host- prefix.
@@ -117,8 +118,8 @@ func checkConfig(c Config) (Config, error) {
 	if p := endpoint.Check(c.ExternalURL, rule); p != endpoint.OK {
 		return c, invalid("ExternalURL", p.Explain("web: Config.InsecureAllowHTTP"))
 	}
-	if u, _ := url.Parse(c.ExternalURL); u.RawQuery != "" || u.Fragment != "" {
-		return c, invalid("ExternalURL", "has a query or fragment")
+	if u, _ := url.Parse(c.ExternalURL); u.RawQuery != "" || u.Fragment != "" || strings.Trim(u.Path, "/") != "" {
+		return c, invalid("ExternalURL", "is not an origin (scheme and host only; the middleware's paths start at /)")
 	}
 	c.ExternalURL = strings.TrimRight(c.ExternalURL, "/")
 	if len(c.SessionSecret) < MinSecretLength {

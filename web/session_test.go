@@ -267,6 +267,7 @@ func TestConfigRefusals(t *testing.T) {
 		{"no external URL", "ExternalURL", func(c *Config) { c.ExternalURL = "" }},
 		{"http external URL", "ExternalURL", func(c *Config) { c.ExternalURL = "http://app.example" }},
 		{"external URL with query", "ExternalURL", func(c *Config) { c.ExternalURL = "https://app.example/?x=1" }},
+		{"external URL with a path", "ExternalURL", func(c *Config) { c.ExternalURL = "https://app.example/app" }},
 		{"relative protected path", "ProtectedPaths", func(c *Config) { c.ProtectedPaths = []string{"admin"} }},
 		{"unclean protected path", "ProtectedPaths", func(c *Config) { c.ProtectedPaths = []string{"/a/../b"} }},
 		{"bad callback path", "CallbackPath", func(c *Config) { c.CallbackPath = "/a/../b" }},
