@@ -36,6 +36,15 @@ type idClaims struct {
 
 const sessionVersion = 1
 
+// codecDict primes the compressor with what JWT headers and OpenID claims
+// usually hold, so the first token compresses like the second. Part of
+// the format: changing it needs a new sessionVersion.
+var codecDict = []byte(`{"alg":"RS256","typ":"JWT","kid":"` +
+	`{"exp":,"iat":,"auth_time":,"jti":"","iss":"https://","aud":"","sub":"","typ":"Bearer","azp":"","sid":"",` +
+	`"scope":"openid email profile offline_access","email_verified":true,"name":"","preferred_username":"",` +
+	`"given_name":"","family_name":"","email":"","nonce":"","at_hash":"","acr":"1","amr":["pwd"],"client_id":"",` +
+	`"groups":["","realm_access":{"roles":["offline_access","uma_authorization","default-roles-"]},"resource_access":{"account":{"roles":["manage-account","view-profile"]}}`)
+
 // maxSessionPlain bounds the inflated size of a session.
 const maxSessionPlain = 256 << 10
 
@@ -52,7 +61,7 @@ func (s *session) encode() []byte {
 		b = appendToken(b, t)
 	}
 	var out bytes.Buffer
-	w, _ := flate.NewWriter(&out, flate.BestCompression)
+	w, _ := flate.NewWriterDict(&out, flate.BestCompression, codecDict)
 	w.Write(b)
 	w.Close()
 	return out.Bytes()
@@ -95,7 +104,7 @@ var errBadSession = errors.New("web: malformed session")
 
 // decodeSession reverses encode; anything malformed is errBadSession.
 func decodeSession(z []byte) (*session, error) {
-	raw, err := io.ReadAll(io.LimitReader(flate.NewReader(bytes.NewReader(z)), maxSessionPlain+1))
+	raw, err := io.ReadAll(io.LimitReader(flate.NewReaderDict(bytes.NewReader(z), codecDict), maxSessionPlain+1))
 	if err != nil || len(raw) > maxSessionPlain || len(raw) == 0 || raw[0] != sessionVersion {
 		return nil, errBadSession
 	}
