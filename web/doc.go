@@ -48,7 +48,7 @@
 // [Config].OlderSessionSecrets are accepted for reading. The tokens are stored
 // in binary (JWT segments and base64url strings decoded) and deflated: a
 // realistic session (ID token 1.1 KB, access token 1.5 KB, refresh token
-// 0.9 KB) fits in one cookie of about 2 KB. Bigger sessions are split into
+// 0.9 KB) fits in one cookie of about 1.6 KB. Bigger sessions are split into
 // chunks. A cookie that does not open is ignored (logged): the request is
 // signed out, never an error. With a [Config].SessionStore the cookie carries
 // only a sealed session id.
