@@ -16,6 +16,12 @@ const RESOURCE = 'urn:sdk-test:api';
 const RESOURCE_SCOPES = 'api:read api:write';
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
+// The web app of package web's tests (confidential, code + PKCE, refresh,
+// RP-initiated and back-channel logout) listens on WEB_APP_PORT (default
+// PORT + 1000), so each provider instance has its own app origin.
+const WEB_APP_PORT = Number(process.env.WEB_APP_PORT || PORT + 1000);
+const WEB_APP = `http://${HOST}:${WEB_APP_PORT}`;
+
 // Fresh signing key per process; verifiers must read /jwks. Its kid is
 // KEY_ID (default peer-rs256, the same on every start).
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -76,6 +82,18 @@ const configuration = {
       response_types: ['code'],
       redirect_uris: ['http://127.0.0.1/callback', 'http://127.0.0.1/'],
     },
+    {
+      client_id: 'sdk-web',
+      client_secret: 'sdk-web-secret',
+      application_type: 'web',
+      token_endpoint_auth_method: 'client_secret_basic',
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      redirect_uris: [`${WEB_APP}/oidc_callback`],
+      post_logout_redirect_uris: [`${WEB_APP}/sign-out`],
+      backchannel_logout_uri: `${WEB_APP}/backchannel-logout`,
+      backchannel_logout_session_required: true,
+    },
   ],
   jwks: { keys: [signingKey] },
   cookies: { keys: ['peer-cookie-key-1', 'peer-cookie-key-2'] },
@@ -87,6 +105,8 @@ const configuration = {
     deviceFlow: { enabled: true },
     introspection: { enabled: true },
     revocation: { enabled: true },
+    rpInitiatedLogout: { enabled: true },
+    backchannelLogout: { enabled: true },
     resourceIndicators: {
       enabled: true,
       defaultResource: (ctx, client, oneOf) => oneOf,
@@ -102,6 +122,13 @@ const configuration = {
         };
       },
     },
+  },
+  // Outgoing requests (back-channel logout tokens) go to the loopback web
+  // app, which oidc-provider's SSRF guard refuses as a special-use address:
+  // this peer only ever talks to 127.0.0.1, so its guard is dropped.
+  fetch: (url, options) => {
+    delete options.dispatcher;
+    return globalThis.fetch(url, options);
   },
   rotateRefreshToken: true,
   ttl: {
@@ -129,6 +156,10 @@ provider.use(async (ctx, next) => {
   ctx.set('Content-Security-Policy', "default-src 'self'; style-src 'unsafe-inline'; script-src 'self'");
   await next();
 });
+// Back-channel logout failures are worth a line in the peer's log.
+provider.on('backchannel.error', (ctx, err, client) => {
+  console.log(`backchannel logout to ${client.clientId} failed: ${err.message} ${err.cause ? (err.cause.code || err.cause.message) : ''}`);
+});
 provider.listen(PORT, HOST, () => {
-  console.log(`oidc-provider listening on ${ISSUER} (access token ttl ${ACCESS_TOKEN_TTL}s)`);
+  console.log(`oidc-provider listening on ${ISSUER} (access token ttl ${ACCESS_TOKEN_TTL}s; web app client sdk-web at ${WEB_APP})`);
 });

@@ -1,0 +1,157 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/seed-d44eba79/authorizer/data"
+)
+
+// adStore authenticates sessions sealed for the store.
+const adStore = "store"
+
+// identify returns the browser's Identity, or nil when it has no session
+// that opens, is in time, is not logged out, and could be refreshed when due.
+func (l *Login) identify(w http.ResponseWriter, r *http.Request, cookies []*http.Cookie) *Identity {
+	value := l.jar.sessionFrom(cookies)
+	if value == "" {
+		return nil
+	}
+	s, err := l.loadSession(r.Context(), value)
+	if err != nil {
+		l.cfg.Logger.Warn("web: session cookie ignored (signed out)", "reason", err.Error(), "path", r.URL.Path)
+		l.clearSession(w, r, nil)
+		return nil
+	}
+	now := l.cfg.Now()
+	if now.Sub(s.created) > l.cfg.SessionLifetime || l.denied.denies(s) {
+		l.clearSession(w, r, s)
+		return nil
+	}
+	if s.refreshDue(now) {
+		if s = l.refreshSession(w, r, s); s == nil {
+			return nil
+		}
+	}
+	return newIdentity(l, s)
+}
+
+// refreshSession refreshes s before the app sees it. A refused refresh
+// ends the session (nil); a temporary failure keeps s.
+func (l *Login) refreshSession(w http.ResponseWriter, r *http.Request, s *session) *session {
+	ns, err := l.refresher.refresh(r.Context(), s)
+	switch {
+	case err == nil:
+		if l.cfg.SessionStore == nil && ns != s {
+			l.saveSession(w, r, ns)
+		}
+		return ns
+	case temporary(err):
+		l.cfg.Logger.Warn("web: token refresh failed; trying again on the next request", "sub", s.claims.Subject, "error", err.Error())
+		return s
+	default:
+		l.cfg.Logger.Info("web: refresh refused; session ended", "sub", s.claims.Subject, "error", err.Error())
+		l.denied.denySession(s.id, l.cfg.Now())
+		l.clearSession(w, r, s)
+		return nil
+	}
+}
+
+func temporary(err error) bool {
+	var t interface{ Temporary() bool }
+	if errors.As(err, &t) {
+		return t.Temporary()
+	}
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// refreshDue: the access token is within its expiration gap
+// ([data.EffectiveGap] of its lifetime) and there is a refresh token.
+func (s *session) refreshDue(now time.Time) bool {
+	if s.refresh == "" {
+		return false
+	}
+	return !now.Before(s.expiry.Add(-data.EffectiveGap(s.expiry.Sub(s.issued))))
+}
+
+func (l *Login) loadSession(ctx context.Context, value string) (*session, error) {
+	if l.cfg.SessionStore == nil {
+		if s := l.opened.get(value); s != nil {
+			return s, nil
+		}
+		plain, ok := l.sessions.open(value, l.jar.name)
+		if !ok {
+			return nil, errors.New("does not open (tampered, or sealed with another secret)")
+		}
+		s, err := decodeSession(plain)
+		if err == nil {
+			l.opened.put(value, s)
+		}
+		return s, err
+	}
+	id, ok := l.ids.open(value, l.jar.name)
+	if !ok {
+		return nil, errors.New("session id does not open (tampered, or sealed with another secret)")
+	}
+	blob, err := l.cfg.SessionStore.Get(ctx, string(id))
+	if err != nil {
+		return nil, err
+	}
+	plain, ok := l.sessions.open(string(blob), adStore)
+	if !ok {
+		return nil, errors.New("stored session does not open")
+	}
+	return decodeSession(plain)
+}
+
+// storeSession writes s to the session store, tagged with its sid and sub
+// for back-channel logout.
+func (l *Login) storeSession(ctx context.Context, s *session) error {
+	ttl := l.cfg.SessionLifetime - l.cfg.Now().Sub(s.created)
+	blob := l.sessions.seal(s.encode(), adStore)
+	return l.cfg.SessionStore.Put(ctx, s.id, []byte(blob), sessionTags(s), ttl)
+}
+
+func sessionTags(s *session) []string {
+	tags := []string{"sub:" + s.claims.Subject}
+	if s.claims.SessionID != "" {
+		tags = append(tags, "sid:"+s.claims.SessionID)
+	} else {
+		tags = append(tags, "nosid:"+s.claims.Subject)
+	}
+	return tags
+}
+
+// saveSession sets the session cookie(s); false (after answering) when the
+// session cannot be kept.
+func (l *Login) saveSession(w http.ResponseWriter, r *http.Request, s *session) bool {
+	maxAge := l.cfg.SessionLifetime - l.cfg.Now().Sub(s.created)
+	var value string
+	if l.cfg.SessionStore != nil {
+		if err := l.storeSession(r.Context(), s); err != nil {
+			l.fail(w, r, http.StatusServiceUnavailable, "Your session could not be saved.", err)
+			return false
+		}
+		value = l.ids.seal([]byte(s.id), l.jar.name)
+	} else {
+		value = l.sessions.seal(s.encode(), l.jar.name)
+	}
+	if !l.jar.writeSession(w, r, value, maxAge) {
+		l.fail(w, r, http.StatusInternalServerError, "Your session is too large to keep.",
+			errors.New("web: session over 10 cookies; configure a SessionStore"))
+		return false
+	}
+	return true
+}
+
+// clearSession expires the session cookies and deletes s from the store.
+func (l *Login) clearSession(w http.ResponseWriter, r *http.Request, s *session) {
+	l.jar.clearChunks(w, r, 0)
+	if s != nil && l.cfg.SessionStore != nil {
+		if err := l.cfg.SessionStore.Delete(r.Context(), s.id); err != nil {
+			l.cfg.Logger.Warn("web: session store delete failed", "error", err.Error())
+		}
+	}
+}
