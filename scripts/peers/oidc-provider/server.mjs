@@ -16,9 +16,11 @@ const RESOURCE = 'urn:sdk-test:api';
 const RESOURCE_SCOPES = 'api:read api:write';
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
-// Fresh signing key per process; verifiers must read /jwks.
+// Fresh signing key per process; verifiers must read /jwks. Its kid is
+// KEY_ID (default peer-rs256, the same on every start).
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: 'peer-rs256', use: 'sig', alg: 'RS256' };
+const KEY_ID = process.env.KEY_ID || 'peer-rs256';
+const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: KEY_ID, use: 'sig', alg: 'RS256' };
 
 const confidential = (id, method) => ({
   client_id: id,

@@ -7,6 +7,8 @@
 #   ACCESS_TOKEN_TTL   access-token lifetime in seconds (default 60)
 #   REFRESH_TOKEN_TTL  refresh-token lifetime in seconds (default 86400)
 #   DEVICE_CODE_TTL    device-code lifetime in seconds (default 600)
+#   KEY_ID             kid of the signing key, which is new on every start
+#                      (default peer-rs256)
 #   PIDFILE, LOGFILE   default server.pid / server.log; relative paths are taken
 #                      from this script's folder
 # Two instances side by side (what scripts/test.sh does):

@@ -1,0 +1,155 @@
+package verify
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+)
+
+// Claims are the claims of a verified token. The registered claims (RFC
+// 7519 §4.1) are read into fields; [Claims.Decode] reads any others.
+//
+// A Verifier may return the same *Claims for repeated verifications of the
+// same token (see [WithCacheSize]), to many goroutines at once: treat it as
+// read-only. Do not modify it or the slices it holds.
+type Claims struct {
+	// Issuer is iss.
+	Issuer string
+	// Subject is sub.
+	Subject string
+	// Audience is aud; a single string is a slice of one.
+	Audience []string
+	// Expiry, NotBefore and IssuedAt are exp, nbf and iat; the zero time
+	// when absent.
+	Expiry, NotBefore, IssuedAt time.Time
+	// ID is jti.
+	ID string
+	// Scopes are the space-separated scope claim (RFC 8693 §4.2), or the
+	// scp claim (a string or an array of strings) when there is no scope.
+	Scopes []string
+	// ClientID is client_id (RFC 9068, Cognito access tokens), or azp when
+	// there is no client_id.
+	ClientID string
+	// TokenUse is Cognito's token_use ("access" or "id"), when present.
+	TokenUse string
+
+	raw string // the claims JSON
+
+	// Backing arrays for a single aud and a few scopes, sparing two
+	// allocations per token.
+	audBuf   [1]string
+	scopeBuf [4]string
+}
+
+// Decode unmarshals the claims JSON into v with encoding/json, for the
+// claims without a field (a permission service's "permissions", Cognito's
+// "cognito:groups"). It is safe for concurrent use.
+func (c *Claims) Decode(v any) error {
+	// encoding/json only reads its input and copies what it keeps
+	// (strings, json.RawMessage), so the claims need no copy.
+	return json.Unmarshal(stringBytes(c.raw), v)
+}
+
+// HasScope reports whether the token grants every one of scopes.
+func (c *Claims) HasScope(scopes ...string) bool {
+	for _, want := range scopes {
+		found := false
+		for _, s := range c.Scopes {
+			if s == want {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+var errClaimType = errors.New("claim has the wrong type")
+
+// parseClaims reads the claims JSON. A registered claim of the wrong type
+// is an error, as is a duplicate member or invalid JSON.
+func parseClaims(payload string) (*Claims, error) {
+	c := &Claims{raw: payload}
+	var scp, azp string
+	var scpList []string
+	err := walkObject(payload, func(name, value string) error {
+		var ok bool
+		switch name {
+		case "iss":
+			c.Issuer, ok = jsonString(value)
+		case "sub":
+			c.Subject, ok = jsonString(value)
+		case "jti":
+			c.ID, ok = jsonString(value)
+		case "client_id":
+			c.ClientID, ok = jsonString(value)
+		case "azp":
+			azp, ok = jsonString(value)
+		case "token_use":
+			c.TokenUse, ok = jsonString(value)
+		case "scope":
+			scp, ok = jsonString(value)
+		case "scp":
+			scpList, ok = jsonStrings(value, true)
+		case "aud":
+			if one, isString := jsonString(value); isString {
+				c.audBuf[0] = one
+				c.Audience, ok = c.audBuf[:1:1], true
+			} else {
+				c.Audience, ok = jsonStrings(value, true)
+			}
+		case "exp":
+			c.Expiry, ok = jsonTime(value)
+		case "nbf":
+			c.NotBefore, ok = jsonTime(value)
+		case "iat":
+			c.IssuedAt, ok = jsonTime(value)
+		default:
+			return nil
+		}
+		if !ok {
+			return errClaimType
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if c.ClientID == "" {
+		c.ClientID = azp
+	}
+	if scp != "" {
+		c.Scopes = appendFields(c.scopeBuf[:0:len(c.scopeBuf)], scp)
+	} else {
+		c.Scopes = scpList
+	}
+	return c, nil
+}
+
+func jsonTime(raw string) (time.Time, bool) {
+	n, ok := jsonNumericDate(raw)
+	if !ok {
+		return time.Time{}, false
+	}
+	return time.Unix(n, 0), true
+}
+
+// appendFields appends the space-separated fields of s to dst.
+func appendFields(dst []string, s string) []string {
+	for {
+		s = strings.TrimLeft(s, " ")
+		if s == "" {
+			return dst
+		}
+		i := strings.IndexByte(s, ' ')
+		if i < 0 {
+			return append(dst, s)
+		}
+		dst = append(dst, s[:i])
+		s = s[i+1:]
+	}
+}
