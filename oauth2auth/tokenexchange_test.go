@@ -59,7 +59,9 @@ func (s *exchangeServer) requests() []url.Values {
 	return append([]url.Values(nil), s.forms...)
 }
 
-func (s *exchangeServer) env() Environment { return Environment{Name: "test", TokenURL: s.URL + "/token"} }
+func (s *exchangeServer) env() Environment {
+	return Environment{Name: "test", TokenURL: s.URL + "/token"}
+}
 
 // exchanged answers every exchange with a token named after the subject.
 func exchanged(form url.Values) (int, string) {
