@@ -1,7 +1,6 @@
 package verify
 
 import (
-	"encoding/json"
 	"errors"
 	"strings"
 	"time"
@@ -40,16 +39,15 @@ type Claims struct {
 	// allocations per token.
 	audBuf   [1]string
 	scopeBuf [4]string
+	// others holds the members that are not registered claims, for a
+	// Decode that needs only those; nOthers is -1 when there were more
+	// than fit.
+	others  [maxOthers]string
+	nOthers int
 }
 
-// Decode unmarshals the claims JSON into v with encoding/json, for the
-// claims without a field (a permission service's "permissions", Cognito's
-// "cognito:groups"). It is safe for concurrent use.
-func (c *Claims) Decode(v any) error {
-	// encoding/json only reads its input and copies what it keeps
-	// (strings, json.RawMessage), so the claims need no copy.
-	return json.Unmarshal(stringBytes(c.raw), v)
-}
+// maxOthers bounds the members kept for a reduced Decode.
+const maxOthers = 12
 
 // HasScope reports whether the token grants every one of scopes.
 func (c *Claims) HasScope(scopes ...string) bool {
@@ -76,7 +74,7 @@ func parseClaims(payload string) (*Claims, error) {
 	c := &Claims{raw: payload}
 	var scp, azp string
 	var scpList []string
-	err := walkObject(payload, func(name, value string) error {
+	err := walkObject(payload, func(name, value, member string) error {
 		var ok bool
 		switch name {
 		case "iss":
@@ -109,6 +107,7 @@ func parseClaims(payload string) (*Claims, error) {
 		case "iat":
 			c.IssuedAt, ok = jsonTime(value)
 		default:
+			c.keepOther(member)
 			return nil
 		}
 		if !ok {

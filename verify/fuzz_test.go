@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -51,7 +52,10 @@ func FuzzWalkObject(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		names := map[string]bool{}
-		err := walkObject(s, func(name, value string) error {
+		err := walkObject(s, func(name, value, member string) error {
+			if !strings.HasSuffix(member, value) || !strings.HasPrefix(member, `"`) {
+				t.Fatalf("member %q does not hold value %q", member, value)
+			}
 			if !json.Valid([]byte(value)) {
 				t.Fatalf("member %q value %q is not valid JSON", name, value)
 			}
@@ -113,6 +117,34 @@ func FuzzParsePEM(f *testing.F) {
 		set, _ := ks.current(context.Background())
 		if len(set.keys) == 0 {
 			t.Fatal("no keys and no error")
+		}
+	})
+}
+
+// FuzzDecode: Decode's reduced input decodes like the whole claims.
+func FuzzDecode(f *testing.F) {
+	f.Add(`{"iss":"a","userid":"u","permissions":["x","y"],"service":"s","exp":1}`)
+	f.Add(`{"USERID":"a","userid":"b","Permissions":null,"aud":["x"]}`)
+	f.Add(`{"permissions":[1],"service":{}}`)
+	type perm struct {
+		UserID      string   `json:"userid"`
+		Service     string   `json:"service"`
+		Permissions []string `json:"permissions"`
+		Extra       any
+	}
+	f.Fuzz(func(t *testing.T, payload string) {
+		c, err := parseClaims(payload)
+		if err != nil {
+			return
+		}
+		var got, want perm
+		errGot := c.Decode(&got)
+		errWant := json.Unmarshal([]byte(payload), &want)
+		if (errGot == nil) != (errWant == nil) {
+			t.Fatalf("Decode error %v; encoding/json error %v", errGot, errWant)
+		}
+		if errGot == nil && fmt.Sprintf("%#v", got) != fmt.Sprintf("%#v", want) {
+			t.Fatalf("Decode = %#v; encoding/json = %#v", got, want)
 		}
 	})
 }

@@ -31,27 +31,37 @@ const (
 var testEpoch = time.Unix(1_800_000_000, 0)
 
 var (
-	keysOnce sync.Once
-	rsaKeys  []*rsa.PrivateKey
-	ecKey    *ecdsa.PrivateKey
-	edKey    ed25519.PrivateKey
+	keysMu  sync.Mutex // guards rsaKeys
+	rsaKeys = map[int]*rsa.PrivateKey{}
+	ecOnce  sync.Once
+	ecKey   *ecdsa.PrivateKey
+	edKey   ed25519.PrivateKey
 )
 
+// fixtures makes the EC and Ed25519 keys.
 func fixtures() {
-	keysOnce.Do(func() {
-		for range 3 {
-			k, err := rsa.GenerateKey(rand.Reader, 2048)
-			if err != nil {
-				panic(err)
-			}
-			rsaKeys = append(rsaKeys, k)
-		}
+	ecOnce.Do(func() {
 		ecKey, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		_, edKey, _ = ed25519.GenerateKey(rand.Reader)
 	})
 }
 
-func rsaKey(i int) *rsa.PrivateKey { fixtures(); return rsaKeys[i] }
+// rsaKey returns test RSA key i (2048 bits), made on first use: key
+// generation is slow on a loaded machine and fuzz workers need only one.
+func rsaKey(i int) *rsa.PrivateKey {
+	fixtures()
+	keysMu.Lock()
+	defer keysMu.Unlock()
+	k, ok := rsaKeys[i]
+	if !ok {
+		var err error
+		if k, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
+			panic(err)
+		}
+		rsaKeys[i] = k
+	}
+	return k
+}
 
 func seg(v any) string {
 	b, err := json.Marshal(v)

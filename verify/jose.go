@@ -79,7 +79,7 @@ func stringBytes(s string) []byte {
 // make the token choose its own key or change how it is processed.
 func (t *jws) readHeader(header string) error {
 	var bad string
-	err := walkObject(header, func(name, value string) error {
+	err := walkObject(header, func(name, value, _ string) error {
 		switch name {
 		case "alg":
 			v, ok := jsonString(value)

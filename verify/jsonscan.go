@@ -21,9 +21,10 @@ const maxMembers = 128
 var errJSON = errors.New("not a valid JSON object")
 
 // walkObject calls fn for each top-level member of the JSON object s, in
-// order. It fails on invalid JSON, trailing data, a duplicate name, or more
+// order, with the member's name (unescaped), its raw value, and the whole
+// member text (`"name": value`). It fails on invalid JSON, trailing data, a duplicate name, or more
 // than maxMembers members.
-func walkObject(s string, fn func(name, value string) error) error {
+func walkObject(s string, fn func(name, value, member string) error) error {
 	var seen [maxMembers]string
 	n := 0
 	i := skipSpace(s, 0)
@@ -35,6 +36,7 @@ func walkObject(s string, fn func(name, value string) error) error {
 		return trailing(s, i+1)
 	}
 	for {
+		at := i
 		name, next, err := readName(s, i)
 		if err != nil {
 			return err
@@ -54,7 +56,7 @@ func walkObject(s string, fn func(name, value string) error) error {
 		if !ok {
 			return errJSON
 		}
-		if err := fn(name, s[start:end]); err != nil {
+		if err := fn(name, s[start:end], s[at:end]); err != nil {
 			return err
 		}
 		i = skipSpace(s, end)

@@ -1,5 +1,7 @@
 package main
 
+import "github.com/seed-d44eba79/authorizer/verify"
+
 // benchCase is one library doing the full job on the fixture's token.
 type benchCase struct {
 	name string
@@ -16,7 +18,8 @@ var cases = []benchCase{
 	{"crypto/rsa floor", wrap(func(fx *fixture) verifyFunc { return floorVerify(&fx.key.PublicKey) })},
 	{"verify (fresh: cache off)", func(fx *fixture) (verifyFunc, error) { return sdkVerify(fx, false) }},
 	{"verify (cached)", func(fx *fixture) (verifyFunc, error) { return sdkVerify(fx, true) }},
-	{"verify (cached, no Decode)", sdkVerifyCachedOnly},
+	{"verify (fresh, no Decode)", func(fx *fixture) (verifyFunc, error) { return sdkVerifyOnly(fx, verify.WithCacheSize(0)) }},
+	{"verify (cached, no Decode)", func(fx *fixture) (verifyFunc, error) { return sdkVerifyOnly(fx) }},
 	{"golang-jwt v5", wrap(func(fx *fixture) verifyFunc { return golangJWT(&fx.key.PublicKey) })},
 	{"go-jose v4", wrap(func(fx *fixture) verifyFunc { return goJose(&fx.key.PublicKey) })},
 	{"jwx v3", wrap(func(fx *fixture) verifyFunc { return jwx(&fx.key.PublicKey) })},
