@@ -335,3 +335,20 @@ func TestTokenExchangeHonoursContext(t *testing.T) {
 	_, err = a.Authorize(ctx)
 	assert.True(t, errors.Is(err, context.Canceled), "got %v", err)
 }
+
+func TestTokenExchangeErrorsQuoteNoToken(t *testing.T) {
+	s := newExchangeServer(t, func(f url.Values) (int, string) {
+		return http.StatusBadRequest, `{"error":"invalid_target","error_description":"audience for ` +
+			f.Get("subject_token") + ` acting as ` + f.Get("actor_token") + ` not allowed"}`
+	})
+	subject, actor := &fakeSubject{}, &fakeSubject{}
+	subject.n.Store(1000)
+	actor.n.Store(2000)
+	a, err := NewTokenExchangeAuthorizer(subject, s.env(), WithExchangeClient(exchanger), WithActorToken(actor, ""))
+	require.NoError(t, err)
+	_, err = a.Authorize(context.Background())
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "s1001", "subject token quoted")
+	assert.NotContains(t, err.Error(), "s2001", "actor token quoted")
+	assert.Contains(t, err.Error(), "[redacted]")
+}
