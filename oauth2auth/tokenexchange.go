@@ -50,8 +50,9 @@ var (
 // new one. When the server refuses the exchange in a way that can mean the
 // subject token is expired or revoked (invalid_request, which RFC 8693
 // §2.2.2 prescribes, invalid_grant or invalid_token), the subject is
-// renewed once and the exchange sent once more; a second refusal is
-// returned. A failure to get the subject's (or actor's) token is a
+// renewed once and the exchange sent once more (unless the renewal gave
+// the same token again, e.g. a [TokenFile] not yet rewritten); a second
+// refusal is returned. A failure to get the subject's (or actor's) token is a
 // *[SubjectTokenError] wrapping the subject's error.
 //
 // Concurrency: safe for concurrent use. Context: Authorize and Refresh pass
