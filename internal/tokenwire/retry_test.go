@@ -50,7 +50,10 @@ func TestRetryInvalidClient(t *testing.T) {
 			calls := 0
 			_, err := Do(context.Background(), Request{URL: srv.URL, Client: data.ClientInfo{ClientID: "c"},
 				Auth: AuthPrivateKeyJWT, RetryInvalidClient: tt.retry, Form: map[string][]string{"grant_type": {"client_credentials"}},
-				Assertion: func(string, string, time.Time) (string, error) { calls++; return fmt.Sprintf("assertion-%d", calls), nil }})
+				Assertion: func(string, string, time.Time) (string, error) {
+					calls++
+					return fmt.Sprintf("assertion-%d", calls), nil
+				}})
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("got error %v; want error %v", err, tt.wantErr)
 			}
