@@ -55,7 +55,9 @@ var (
 // refusal is returned. A failure to get the subject's (or actor's) token is a
 // *[SubjectTokenError] wrapping the subject's error.
 //
-// Concurrency: safe for concurrent use. Context: Authorize and Refresh pass
+// Concurrency: safe for concurrent use; each call is one exchange (the
+// Transport makes one at a time). Exchanges that find the subject's token
+// stale at the same moment may each renew it. Context: Authorize and Refresh pass
 // ctx to the subject, the actor and every request, and return an error
 // wrapping ctx.Err() once it is done.
 type TokenExchangeAuthorizer struct {

@@ -18,6 +18,7 @@ import (
 	"github.com/seed-d44eba79/authorizer/data"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 	"golang.org/x/oauth2"
 )
 
@@ -351,4 +352,30 @@ func TestTokenExchangeErrorsQuoteNoToken(t *testing.T) {
 	assert.NotContains(t, err.Error(), "s1001", "subject token quoted")
 	assert.NotContains(t, err.Error(), "s2001", "actor token quoted")
 	assert.Contains(t, err.Error(), "[redacted]")
+}
+
+// Through a Transport: the exchanged token is cached (one exchange for
+// many requests), and nothing is left running after Close.
+func TestTokenExchangeThroughTransport(t *testing.T) {
+	opt := goleak.IgnoreCurrent()
+	s := newExchangeServer(t, exchanged)
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if got := r.Header.Get("Authorization"); got != "Bearer x-s1" {
+			t.Errorf("got Authorization %q; want %q", got, "Bearer x-s1")
+		}
+	}))
+	a, err := NewTokenExchangeAuthorizer(&fakeSubject{}, s.env(), WithExchangeClient(exchanger))
+	require.NoError(t, err)
+	tr := base.NewTransport(a)
+	c := &http.Client{Transport: tr}
+	for range 5 {
+		resp, err := c.Get(api.URL)
+		require.NoError(t, err)
+		resp.Body.Close()
+	}
+	assert.Len(t, s.requests(), 1, "one exchange for five requests")
+	require.NoError(t, tr.Close())
+	api.Close()
+	s.Close()
+	goleak.VerifyNone(t, opt)
 }
