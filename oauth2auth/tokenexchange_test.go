@@ -379,3 +379,27 @@ func TestTokenExchangeThroughTransport(t *testing.T) {
 	s.Close()
 	goleak.VerifyNone(t, opt)
 }
+
+// staleSubject is a fakeSubject whose tokens are stale when stale is set.
+type staleSubject struct {
+	fakeSubject
+	stale atomic.Bool
+}
+
+func (s *staleSubject) Expired(*oauth2.Token) bool { return s.stale.Load() }
+
+func TestTokenExchangeRenewsStaleSubjectFirst(t *testing.T) {
+	s := newExchangeServer(t, exchanged)
+	subject := &staleSubject{}
+	a, err := NewTokenExchangeAuthorizer(subject, s.env(), WithExchangeClient(exchanger))
+	require.NoError(t, err)
+	tok, err := a.Authorize(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "x-s1", tok.AccessToken)
+	subject.stale.Store(true)
+	tok, err = a.Authorize(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "x-s2", tok.AccessToken, "the stale subject token was refreshed before the exchange")
+	assert.Equal(t, int32(1), subject.refreshes.Load())
+	assert.Len(t, s.requests(), 2, "no refused exchange needed")
+}
