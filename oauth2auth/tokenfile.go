@@ -33,8 +33,9 @@ var _ base.Authorizer = (*TokenFile)(nil)
 // most 64 KiB; it is not parsed.
 //
 // Concurrency: safe for concurrent use. Context: reading a file does not
-// block on the network; Authorize returns ctx.Err() when ctx is already
-// done. Errors never quote the file's content.
+// block on the network; once ctx is done, Authorize and Refresh return an
+// error wrapping ctx.Err() without reading. Errors never quote the file's
+// content.
 type TokenFile struct {
 	path string
 	now  func() time.Time

@@ -44,6 +44,11 @@ func TestTokenFileIsReadForEveryToken(t *testing.T) {
 	tok, err = f.Refresh(context.Background(), tok)
 	require.NoError(t, err)
 	assert.Equal(t, "other.jwt.token", tok.AccessToken)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = f.Refresh(ctx, tok)
+	assert.ErrorIs(t, err, context.Canceled)
 }
 
 func TestTokenFileRefusesBadContent(t *testing.T) {
