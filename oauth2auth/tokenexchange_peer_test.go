@@ -296,3 +296,45 @@ func TestPeerTokenExchangeSubjectFileWithAssertionFile(t *testing.T) {
 	}
 	assert.Len(t, rec.sent(), 2, "one exchange per subject")
 }
+
+// neverStale hides its subject's expiry, so that the peer, not the SDK,
+// finds the subject token expired; it counts renewals.
+type neverStale struct {
+	base.Authorizer
+	mu       sync.Mutex // guards renewals
+	renewals int
+}
+
+func (n *neverStale) Expired(*oauth2.Token) bool { return false }
+
+func (n *neverStale) Refresh(ctx context.Context, tok *oauth2.Token) (*oauth2.Token, error) {
+	n.mu.Lock()
+	n.renewals++
+	n.mu.Unlock()
+	return n.Authorizer.Refresh(ctx, tok)
+}
+
+// The peer with 5 s tokens: once the subject's token has really expired,
+// the peer refuses the exchange, and the subject is renewed once. The wait
+// only makes the expiry more certain on a busy machine.
+func TestPeerTokenExchangeRenewsExpiredSubject(t *testing.T) {
+	issuer := peertest.Env(t, "AUTHORIZER_OIDC_SHORT_ISSUER")
+	sa, err := NewServiceAccountAuthorizer(peerExchanger, Environment{TokenURL: issuer + "/token"})
+	require.NoError(t, err)
+	subject := &neverStale{Authorizer: sa}
+	x, err := NewTokenExchangeAuthorizer(subject, Environment{TokenURL: issuer + "/token"},
+		WithExchangeClient(peerExchanger), WithAudiences(serviceA))
+	require.NoError(t, err)
+	ctx := context.Background()
+	_, err = x.Authorize(ctx)
+	require.NoError(t, err)
+	held := x.subject.tok
+	time.Sleep(time.Until(held.Expiry) + 1500*time.Millisecond)
+
+	tok, err := x.Authorize(ctx)
+	require.NoError(t, err, "the expired subject token was refused, renewed and exchanged again")
+	assert.Equal(t, 1, subject.renewals)
+	assert.NotEqual(t, held.AccessToken, x.subject.tok.AccessToken)
+	_, err = peerVerifier(t, issuer, serviceA).Verify(ctx, tok.AccessToken)
+	require.NoError(t, err)
+}
