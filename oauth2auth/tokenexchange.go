@@ -230,6 +230,10 @@ func checkIssuedType(requested string, tok *oauth2.Token) error {
 // subjectRefused reports whether err is a refusal that can mean the
 // subject token is expired or revoked.
 func subjectRefused(err error) bool {
+	var local *SubjectTokenError // the actor's failure, not the server's refusal
+	if errors.As(err, &local) {
+		return false
+	}
 	var cred *authorizer.InvalidCredentialsError
 	if errors.As(err, &cred) {
 		return true

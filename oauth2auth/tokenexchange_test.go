@@ -403,3 +403,17 @@ func TestTokenExchangeRenewsStaleSubjectFirst(t *testing.T) {
 	assert.Equal(t, int32(1), subject.refreshes.Load())
 	assert.Len(t, s.requests(), 2, "no refused exchange needed")
 }
+
+func TestTokenExchangeActorFailureDoesNotRenewSubject(t *testing.T) {
+	s := newExchangeServer(t, exchanged)
+	subject := &fakeSubject{}
+	actor := &fakeSubject{err: &authorizer.InvalidCredentialsError{Code: "invalid_grant"}}
+	a, err := NewTokenExchangeAuthorizer(subject, s.env(), WithExchangeClient(exchanger), WithActorToken(actor, ""))
+	require.NoError(t, err)
+	_, err = a.Authorize(context.Background())
+	var se *SubjectTokenError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, "actor", se.Role)
+	assert.Equal(t, int32(0), subject.refreshes.Load(), "the subject is not renewed for the actor's failure")
+	assert.Empty(t, s.requests())
+}
