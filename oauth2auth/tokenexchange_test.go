@@ -375,6 +375,8 @@ func TestTokenExchangeThroughTransport(t *testing.T) {
 	}
 	assert.Len(t, s.requests(), 1, "one exchange for five requests")
 	require.NoError(t, tr.Close())
+	tr.CloseIdleConnections()
+	http.DefaultTransport.(*http.Transport).CloseIdleConnections() // the token requests' connections
 	api.Close()
 	s.Close()
 	goleak.VerifyNone(t, opt)
