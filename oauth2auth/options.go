@@ -56,11 +56,13 @@ const (
 	flowServiceAccount flow = "service-account"
 	flowDevice         flow = "device"
 	flowBrowser        flow = "browser"
+	flowTokenExchange  flow = "token-exchange"
 )
 
 // constructors names each flow's constructor in errors.
 var constructors = map[flow]string{flowServiceAccount: "NewServiceAccountAuthorizer",
-	flowDevice: "NewDeviceAuthorizer", flowBrowser: "NewBrowserAuthorizer"}
+	flowDevice: "NewDeviceAuthorizer", flowBrowser: "NewBrowserAuthorizer",
+	flowTokenExchange: "NewTokenExchangeAuthorizer"}
 
 // options holds what the Options set. Fields shared by every authorizer live
 // here; those of the user sign-in flows live in userOptions (useroptions.go).
@@ -68,11 +70,13 @@ type options struct {
 	flow flow  // the constructor applying the options
 	err  error // the first invalid option, an *authorizer.InvalidConfigError
 	user userOptions
+	exch exchangeOptions // the token exchange's (tokenexchange_options.go)
 
 	httpClient      *http.Client                                              // nil: a client with DefaultHTTPTimeout
 	auth            ClientAuth                                                // valid when authSet
 	authSet         bool                                                      // WithClientAuth or WithPrivateKeyJWT was given
 	assertion       func(clientID, aud string, now time.Time) (string, error) // private_key_jwt signer
+	assertionFile   string                                                    // WithClientAssertionFile's path, "" if not given
 	insecureHTTP    bool                                                      // plain http to non-loopback endpoints allowed
 	defaultLifetime time.Duration                                             // 0: data.DefaultTokenLifetime
 	now             func() time.Time                                          // nil: time.Now
@@ -147,6 +151,9 @@ func (o *options) request(info data.ClientInfo, endpoint, url string) tokenwire.
 		Assertion:       o.assertion,
 		DefaultLifetime: o.defaultLifetime,
 		Now:             o.now,
+		// an assertion read from a file may have been rotated since: the
+		// answer invalid_client re-reads it and sends once more
+		RetryInvalidClient: o.assertionFile != "",
 	}
 }
 
@@ -164,6 +171,10 @@ func WithHTTPClient(c *http.Client) Option {
 // [PrivateKeyJWT] or an unknown value is an error: use [WithPrivateKeyJWT].
 func WithClientAuth(method ClientAuth) Option {
 	return func(o *options) {
+		if o.assertionFile != "" {
+			o.fail("WithClientAuth", "is given with WithClientAssertionFile: choose one")
+			return
+		}
 		switch method {
 		case ClientSecretBasic, ClientSecretPost, ClientAuthNone:
 			o.auth, o.authSet = method, true
@@ -185,6 +196,10 @@ func WithClientAuth(method ClientAuth) Option {
 func WithPrivateKeyJWT(key crypto.Signer, keyID string) Option {
 	signer := tokenwire.KeySigner{Key: key, KeyID: keyID}
 	return func(o *options) {
+		if o.assertionFile != "" {
+			o.fail("WithPrivateKeyJWT", "is given with WithClientAssertionFile: choose one")
+			return
+		}
 		if err := signer.Check(); err != nil {
 			o.fail("WithPrivateKeyJWT", err.Error())
 			return

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"go/ast"
 	"go/parser"
@@ -65,6 +66,15 @@ func exportedSamples(t *testing.T) map[string][]any {
 	}
 	br.last.Store(tok)
 	var ua UserAuthorizer = dev
+	tf, err := NewTokenFile(t.TempDir() + "/token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := NewTokenExchangeAuthorizer(sa, env, WithActorToken(dev, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx.subject.tok, tx.actor.tok = tok, tok
 	return map[string][]any{
 		"ServiceAccountAuthorizer":  {sa, *sa},
 		"DeviceAuthorizer":          {dev, *dev},
@@ -78,6 +88,10 @@ func exportedSamples(t *testing.T) map[string][]any {
 		"Landing":                   {Landing{OK: true}},
 		"ClientAuth":                {PrivateKeyJWT},
 		"UnsupportedTokenTypeError": {&UnsupportedTokenTypeError{TokenType: "DPoP"}},
+		"TokenFile":                 {tf, *tf},
+		"TokenExchangeAuthorizer":   {tx, *tx},
+		"SubjectTokenError":         {&SubjectTokenError{Role: "subject", Err: errors.New("refused")}},
+		"IssuedTokenTypeError":      {&IssuedTokenTypeError{Issued: TokenTypeIDToken}},
 	}
 }
 

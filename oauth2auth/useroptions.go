@@ -142,11 +142,12 @@ func WithSignInTimeout(d time.Duration) Option {
 
 // WithExtraScopes asks for scopes beyond Environment.Scopes, e.g. "openid"
 // (the ID token is then verified) or "offline_access" (for a refresh token;
-// the browser flow then also sends prompt=consent). Device and browser
-// flows. An empty scope or one with a space is an error.
+// the browser flow then also sends prompt=consent). Device, browser and
+// token-exchange flows (there: the exchanged token's scope). An empty scope
+// or one with a space is an error.
 func WithExtraScopes(scopes ...string) Option {
 	return func(o *options) {
-		if !o.only("WithExtraScopes", flowDevice, flowBrowser) {
+		if !o.only("WithExtraScopes", flowDevice, flowBrowser, flowTokenExchange) {
 			return
 		}
 		for _, s := range scopes {
@@ -160,11 +161,11 @@ func WithExtraScopes(scopes ...string) Option {
 }
 
 // WithExtraResources asks for RFC 8707 resource indicators beyond
-// Environment.Resources. Device and browser flows. An empty resource is
-// an error.
+// Environment.Resources. Device, browser and token-exchange flows. An empty
+// resource is an error.
 func WithExtraResources(resources ...string) Option {
 	return func(o *options) {
-		if !o.only("WithExtraResources", flowDevice, flowBrowser) {
+		if !o.only("WithExtraResources", flowDevice, flowBrowser, flowTokenExchange) {
 			return
 		}
 		if slices.Contains(resources, "") {

@@ -59,6 +59,11 @@ type Request struct {
 	DefaultLifetime time.Duration
 	// Now is the clock. Optional; default time.Now.
 	Now func() time.Time
+	// RetryInvalidClient sends the request once more, with a new assertion
+	// from Assertion, when the answer is invalid_client: for assertions read
+	// from a file that the platform rewrites (a file read just before it
+	// was rotated holds an expired assertion). Optional; default false.
+	RetryInvalidClient bool
 
 	assertion string // the client assertion send made, scrubbed from answers
 }
@@ -112,6 +117,11 @@ func Send(ctx context.Context, r Request) (Answer, error) {
 	sent := r.now()
 	status, header, body, err := send(ctx, &r)
 	secrets := append(r.secrets(), r.assertion)
+	if err == nil && r.RetryInvalidClient && invalidClient(header, body) {
+		sent = r.now()
+		status, header, body, err = send(ctx, &r)
+		secrets = append(secrets, r.assertion)
+	}
 	return Answer{Status: status, Header: header, Body: body, Sent: sent, secrets: secrets}, err
 }
 
@@ -121,6 +131,12 @@ func Send(ctx context.Context, r Request) (Answer, error) {
 func (r Request) Refusal(a Answer) error {
 	err := classifyAt(r.endpoint()+" endpoint", a.Status, a.Header, a.fields(), a.Sent, append(r.secrets(), a.secrets...))
 	return r.annotate(err)
+}
+
+// invalidClient reports whether an answer's error code is invalid_client.
+func invalidClient(header http.Header, body []byte) bool {
+	f, _ := decode(header, body)
+	return stringField(f, "error") == "invalid_client"
 }
 
 // fields decodes the answer for Refusal; an undecodable body gives none.

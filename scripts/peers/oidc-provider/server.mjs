@@ -2,6 +2,7 @@
 // Loopback only, in-memory state, dev-only login pages (any login name,
 // password ignored). Started by start.sh; see its header for the environment.
 import { generateKeyPairSync } from 'node:crypto';
+import { registerTokenExchange, TOKEN_EXCHANGE } from './tokenexchange.mjs';
 import Provider, { errors } from 'oidc-provider';
 
 const PORT = Number(process.env.PORT || 9010);
@@ -24,7 +25,7 @@ const WEB_APP = `http://${HOST}:${WEB_APP_PORT}`;
 
 // Fresh signing key per process; verifiers must read /jwks. Its kid is
 // KEY_ID (default peer-rs256, the same on every start).
-const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const KEY_ID = process.env.KEY_ID || 'peer-rs256';
 const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: KEY_ID, use: 'sig', alg: 'RS256' };
 
@@ -71,6 +72,24 @@ const configuration = {
       response_types: [],
       redirect_uris: [],
       jwks: { keys: [{ kty: 'OKP', crv: 'Ed25519', x: '7LPt-xvCjbIA6CM9Pvqgqc4g0M2XkKYP7Ro0qK0uBYM', kid: 'sdk-cc-jwt-1', use: 'sig' }] },
+    },
+    // token exchange (RFC 8693, tokenexchange.mjs): a confidential client
+    // that exchanges its own client-credentials tokens and users' tokens.
+    {
+      ...confidential('sdk-exchange', 'client_secret_basic'),
+      grant_types: ['client_credentials', TOKEN_EXCHANGE],
+    },
+    // private_key_jwt with assertions written to a file (workload identity):
+    // the public half of an Ed25519 test key whose seed is
+    // SHA-256("authorizer sdk-assert-file test key; not a secret").
+    {
+      client_id: 'sdk-assert-file',
+      token_endpoint_auth_method: 'private_key_jwt',
+      token_endpoint_auth_signing_alg: 'EdDSA',
+      grant_types: ['client_credentials', TOKEN_EXCHANGE],
+      response_types: [],
+      redirect_uris: [],
+      jwks: { keys: [{ kty: 'OKP', crv: 'Ed25519', x: 'oa07J1ajpjTJeC1FT4slCcPpSobwA_0TLpuKmTR8l-g', kid: 'sdk-assert-file-1', use: 'sig' }] },
     },
     {
       // public native client: auth code + PKCE (S256) with loopback redirect on
@@ -149,6 +168,7 @@ const configuration = {
 };
 
 const provider = new Provider(ISSUER, configuration);
+registerTokenExchange(provider, { issuer: ISSUER, privateKey, publicKey, kid: KEY_ID, ttl: ACCESS_TOKEN_TTL });
 // The stock pages @import a web font from the internet; this CSP stops browsers
 // from fetching it (traffic stays on loopback). oidc-provider adds the hash of its
 // own inline auto-submit script to script-src by itself.
