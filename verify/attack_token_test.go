@@ -213,7 +213,9 @@ func TestAttackKidNotEchoed(t *testing.T) {
 func TestAttackSizeBoundary(t *testing.T) {
 	priv := rsaKey(0)
 	v := newTestVerifier(t, StaticKeys(&priv.PublicKey), newClock())
-	mk := func(pad int) string { return token(priv, "RS256", "", with(goodClaims(), "pad", strings.Repeat("a", pad))) }
+	mk := func(pad int) string {
+		return token(priv, "RS256", "", with(goodClaims(), "pad", strings.Repeat("a", pad)))
+	}
 	base := len(mk(0))
 	// each 3 bytes of pad add 4 characters; find a pad giving exactly MaxTokenSize.
 	var exact string
