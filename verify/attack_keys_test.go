@@ -395,3 +395,34 @@ func TestAttackMaxAge(t *testing.T) {
 		}
 	}
 }
+
+// TestAttackURLSecretsNotEchoed: a key URL's query (which may
+// carry an API key) reach neither the error nor the log when the fetch
+// fails, whether no answer arrives or the answer is refused.
+func TestAttackURLSecretsNotEchoed(t *testing.T) {
+	dead := httptest.NewServer(http.NotFoundHandler())
+	deadURL := dead.URL
+	dead.Close() // connection refused from now on
+	bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("nope")) }))
+	t.Cleanup(bad.Close)
+	for _, base := range []string{deadURL, bad.URL} {
+		u := base + "/jwks?api_key=QUERYSECRET1"
+		h := &countingHandler{}
+		src := JWKS(u, WithLogger(slog.New(h)))
+		v := newTestVerifier(t, src, newClock())
+		_, err := v.Verify(context.Background(), token(rsaKey(0), "RS256", "k1", goodClaims()))
+		src.Close()
+		if err == nil {
+			t.Fatal("accepted")
+		}
+		log, _ := h.text.Load().(string)
+		for _, secret := range []string{"QUERYSECRET1"} {
+			if strings.Contains(err.Error(), secret) {
+				t.Errorf("error carries %s: %v", secret, err)
+			}
+			if strings.Contains(log, secret) {
+				t.Errorf("log carries %s: %s", secret, log)
+			}
+		}
+	}
+}

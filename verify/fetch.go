@@ -50,6 +50,10 @@ func (f fetcher) get(ctx context.Context, u, accept string) ([]byte, time.Durati
 	req.Header.Set("Accept", accept)
 	resp, err := f.client.Do(req)
 	if err != nil {
+		var ue *url.Error // its URL would carry the query
+		if errors.As(err, &ue) {
+			ue.URL = redactURL(ue.URL)
+		}
 		return nil, 0, &authorizer.AuthorizationError{Message: "verify: fetching " + redactURL(u) + " failed", Err: err}
 	}
 	defer resp.Body.Close()
