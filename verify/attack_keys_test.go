@@ -426,3 +426,35 @@ func TestAttackURLSecretsNotEchoed(t *testing.T) {
 		}
 	}
 }
+
+// TestAttackDiscovery: discovery metadata naming another issuer, or a
+// jwks_uri over plain http to a non-loopback host, is refused.
+func TestAttackDiscovery(t *testing.T) {
+	var meta atomic.Value
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(meta.Load().(string)))
+	}))
+	t.Cleanup(srv.Close)
+	for _, m := range []string{
+		`{"issuer":"https://evil.example","jwks_uri":"` + srv.URL + `/jwks"}`,
+		`{"issuer":"` + srv.URL + `/","jwks_uri":"` + srv.URL + `/jwks"}`,
+		`{"issuer":"` + srv.URL + `","jwks_uri":"http://evil.example/jwks"}`,
+		`{"issuer":"` + srv.URL + `","jwks_uri":"file:///etc/passwd"}`,
+		`{"issuer":"` + srv.URL + `","jwks_uri":"https://u:p@evil.example/jwks"}`,
+		`{"issuer":"` + srv.URL + `"}`,
+		`{"issuer":"` + srv.URL + `","issuer":"x","jwks_uri":"` + srv.URL + `/jwks"}`,
+	} {
+		meta.Store(m)
+		src := Discover(srv.URL)
+		v, err := New(src, Expect{Issuer: srv.URL, Audience: []string{testAudience}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = v.Verify(context.Background(), token(rsaKey(0), "RS256", "k1", with(goodClaims(), "iss", srv.URL)))
+		src.Close()
+		var ae *authorizer.AuthorizationError
+		if !errors.As(err, &ae) {
+			t.Errorf("%s: got %v; want *AuthorizationError", m, err)
+		}
+	}
+}
