@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
@@ -456,5 +457,70 @@ func TestAttackDiscovery(t *testing.T) {
 		if !errors.As(err, &ae) {
 			t.Errorf("%s: got %v; want *AuthorizationError", m, err)
 		}
+	}
+}
+
+// TestAttackDegenerateKeys: an RSA modulus that is even, and an Ed25519
+// key that is a small-order point, neither panic nor verify a forgery.
+func TestAttackDegenerateKeys(t *testing.T) {
+	n := new(big.Int).Set(rsaKey(0).N)
+	n.SetBit(n, 0, 0) // even
+	b64 := base64.RawURLEncoding.EncodeToString
+	ks, err := ParseJWKS(jwksDoc(map[string]any{"kty": "RSA", "kid": "even", "n": b64(n.Bytes()), "e": "AQAB"}))
+	if err == nil {
+		v := newTestVerifier(t, ks, newClock())
+		sig := make([]byte, 256)
+		sig[255] = 2
+		in := rawSeg(`{"alg":"RS256","kid":"even"}`) + "." + seg(goodClaims())
+		if _, err := v.Verify(context.Background(), in+"."+b64(sig)); err == nil {
+			t.Fatal("even modulus: forged token accepted")
+		}
+	}
+	// the identity point: [S]B == R + [k]A holds for S = 0, R = identity,
+	// whatever the message.
+	identity := make([]byte, 32)
+	identity[0] = 1
+	ks, err = ParseJWKS(jwksDoc(map[string]any{"kty": "OKP", "crv": "Ed25519", "kid": "id", "x": b64(identity)}))
+	if err == nil {
+		v := newTestVerifier(t, ks, newClock())
+		sig := append(append([]byte(nil), identity...), make([]byte, 32)...)
+		in := rawSeg(`{"alg":"EdDSA","kid":"id"}`) + "." + seg(goodClaims())
+		if _, err := v.Verify(context.Background(), in+"."+b64(sig)); err == nil {
+			t.Fatal("the identity as Ed25519 key: a fixed signature verifies any token")
+		}
+		t.Fatal("the identity as Ed25519 key is accepted")
+	}
+	// every small-order encoding, with and without sign bit, is refused by
+	// StaticKeys too; a real key is not.
+	for i, p := range smallOrderPoints {
+		for _, sign := range []byte{0, 0x80} {
+			k := p
+			k[31] |= sign
+			if _, err := New(StaticKeys(ed25519.PublicKey(k[:])), Expect{Issuer: testIssuer, Audience: []string{testAudience}}); err == nil {
+				t.Errorf("small-order point %d (sign %x) accepted", i, sign)
+			}
+		}
+	}
+	// the list is right: with each point as key, S = 0 and R one of the
+	// points, crypto/ed25519 accepts forgeries.
+	for i, p := range smallOrderPoints {
+		forged := false
+		for m := 0; m < 64 && !forged; m++ {
+			for _, r := range smallOrderPoints {
+				for _, sign := range []byte{0, 0x80} {
+					r[31] |= sign
+					if ed25519.Verify(p[:], []byte(itoa(int64(m))), append(r[:], make([]byte, 32)...)) {
+						forged = true
+					}
+				}
+			}
+		}
+		if !forged {
+			t.Errorf("point %d: no forgery verifies; not small-order?", i)
+		}
+	}
+	fixtures()
+	if _, err := New(StaticKeys(edKey.Public()), Expect{Issuer: testIssuer, Audience: []string{testAudience}}); err != nil {
+		t.Fatal(err)
 	}
 }
