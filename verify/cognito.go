@@ -4,6 +4,7 @@ import (
 	"errors"
 	"regexp"
 	"slices"
+	"strings"
 
 	authorizer "github.com/seed-d44eba79/authorizer"
 )
@@ -38,7 +39,7 @@ func Cognito(region, userPoolID, tokenUse string, clientIDs ...string) Option {
 		switch {
 		case !regionPattern.MatchString(region):
 			return errors.New("has an invalid region")
-		case !poolPattern.MatchString(userPoolID) || userPoolID[:len(region)+1] != region+"_":
+		case !poolPattern.MatchString(userPoolID) || !strings.HasPrefix(userPoolID, region+"_"):
 			return errors.New("has a user pool id that is not <region>_<id>")
 		case tokenUse != "access" && tokenUse != "id":
 			return errors.New(`needs tokenUse "access" or "id"`)

@@ -50,6 +50,10 @@ func (f fetcher) get(ctx context.Context, u, accept string) ([]byte, time.Durati
 	req.Header.Set("Accept", accept)
 	resp, err := f.client.Do(req)
 	if err != nil {
+		var ue *url.Error // its URL would carry the query
+		if errors.As(err, &ue) {
+			ue.URL = redactURL(ue.URL)
+		}
 		return nil, 0, &authorizer.AuthorizationError{Message: "verify: fetching " + redactURL(u) + " failed", Err: err}
 	}
 	defer resp.Body.Close()
@@ -68,19 +72,20 @@ func (f fetcher) get(ctx context.Context, u, accept string) ([]byte, time.Durati
 
 // maxAge reads Cache-Control max-age; no-store and no-cache mean 0.
 func maxAge(cc string) time.Duration {
+	var age time.Duration
 	for part := range strings.SplitSeq(cc, ",") {
 		name, val, _ := strings.Cut(strings.TrimSpace(part), "=")
 		switch strings.ToLower(name) {
 		case "no-store", "no-cache":
-			return 0
+			return 0 // wherever it stands among the directives
 		case "max-age":
 			n, err := strconv.ParseInt(strings.Trim(val, `"`), 10, 64)
 			if err == nil && n > 0 && n < 1<<31 {
-				return time.Duration(n) * time.Second
+				age = time.Duration(n) * time.Second
 			}
 		}
 	}
-	return 0
+	return age
 }
 
 func retryAfter(h http.Header) time.Duration {

@@ -47,6 +47,11 @@ func parseJWS(raw string) (jws, error) {
 	if h == "" || p == "" || s == "" {
 		return jws{}, malformed("token has an empty segment")
 	}
+	// encoding/base64 skips CR and LF even when Strict: refuse them, or
+	// one token would have many accepted spellings.
+	if strings.IndexByte(raw, '\n') >= 0 || strings.IndexByte(raw, '\r') >= 0 {
+		return jws{}, malformed("token segment is not base64url")
+	}
 	nh, np, ns := b64.DecodedLen(len(h)), b64.DecodedLen(len(p)), b64.DecodedLen(len(s))
 	buf := make([]byte, nh+np+ns)
 	hn, err1 := b64.Decode(buf[:nh], stringBytes(h))

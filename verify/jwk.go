@@ -27,6 +27,9 @@ type jwk struct {
 	D   string `json:"d"`
 }
 
+// maxSkipLogs bounds the log lines about unusable keys of one key set.
+const maxSkipLogs = 8
+
 // parseJWKS reads an RFC 7517 §5 key set. Keys that cannot be used (an
 // unsupported type, curve or algorithm, RSA under 2048 bits, use "enc", a
 // private key) are skipped and logged; a document that is not a key set,
@@ -39,16 +42,25 @@ func parseJWKS(doc []byte, logger *slog.Logger) (*keySet, error) {
 		return nil, errors.New("verify: key set is not a JSON Web Key Set")
 	}
 	ks := &keySet{}
+	skipped := 0
 	for i, raw := range set.Keys {
-		k, err := parseJWK(raw)
-		if err == nil && len(ks.keys) == maxKeys {
-			err = fmt.Errorf("more than %d keys", maxKeys)
+		if len(ks.keys) == maxKeys {
+			logger.Warn("verify: skipping the rest of the key set", slog.Int("index", i), slog.String("reason", fmt.Sprintf("more than %d keys", maxKeys)))
+			break
 		}
+		k, err := parseJWK(raw)
 		if err != nil {
-			logger.Warn("verify: skipping a key of the key set", slog.Int("index", i), slog.String("reason", err.Error()))
+			// one line per unusable key, for the first few: a hostile
+			// key set must not flood the log on every fetch.
+			if skipped++; skipped <= maxSkipLogs {
+				logger.Warn("verify: skipping a key of the key set", slog.Int("index", i), slog.String("reason", err.Error()))
+			}
 			continue
 		}
 		ks.keys = append(ks.keys, k)
+	}
+	if skipped > maxSkipLogs {
+		logger.Warn("verify: skipped further unusable keys of the key set", slog.Int("count", skipped-maxSkipLogs))
 	}
 	if len(ks.keys) == 0 {
 		return nil, errors.New("verify: key set holds no usable signing key")

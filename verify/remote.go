@@ -78,10 +78,16 @@ func (r *remoteSource) init(now func() time.Time) error {
 	return r.err
 }
 
-// Close cancels a fetch in progress and waits for its goroutine.
+// Close cancels a fetch in progress and waits for its goroutine. Tokens a
+// Verifier cached with the source's keys are refused from then on.
 func (r *remoteSource) Close() error {
 	r.mu.Lock()
 	r.closedFlg.Store(true)
+	if s := r.set.Load(); s != nil {
+		for _, k := range s.keys {
+			k.removed.Store(true) // a Verifier's cached tokens stop counting
+		}
+	}
 	r.cancel()
 	r.mu.Unlock()
 	r.wg.Wait()

@@ -113,9 +113,13 @@ func (v *Verifier) Close() error {
 // [authorizer.ErrTokenExpired] and the other reason sentinels); keys that
 // cannot be fetched at all give an *[authorizer.AuthorizationError] whose
 // Temporary method says whether retrying can help; an ended ctx gives an
-// error wrapping ctx.Err(). The returned Claims may be shared with other
+// error wrapping ctx.Err(); a nil ctx, an *[authorizer.InvalidConfigError].
+// The returned Claims may be shared with other
 // callers: do not modify them.
 func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
+	if ctx == nil {
+		return nil, &authorizer.InvalidConfigError{Setting: "verify.Verifier.Verify", Problem: "ctx is nil"}
+	}
 	now := v.cfg.now()
 	if c := v.cache.get(raw, now); c != nil {
 		v.keys.tick(now)
