@@ -16,13 +16,22 @@ func parsePEMKeys(data []byte) (*keySet, error) {
 		return nil, errors.New("verify: PEM is larger than 1 MiB")
 	}
 	ks := &keySet{}
+	var prev *x509.Certificate // the last certificate taken, to spot its issuer
 	for n := 1; ; n++ {
 		var b *pem.Block
 		b, data = pem.Decode(data)
 		if b == nil {
 			break
 		}
+		if ca := issuerOf(prev, b); ca != nil {
+			prev = ca // a chain's CA certificates sign certificates, not tokens
+			continue
+		}
+		prev = nil
 		pub, err := pemPublicKey(b)
+		if err == nil && b.Type == "CERTIFICATE" {
+			prev, _ = x509.ParseCertificate(b.Bytes)
+		}
 		if err == nil && len(ks.keys) == maxKeys {
 			err = fmt.Errorf("more than %d keys", maxKeys)
 		}
@@ -39,6 +48,21 @@ func parsePEMKeys(data []byte) (*keySet, error) {
 		return nil, errors.New("verify: no PEM public key found")
 	}
 	return ks, nil
+}
+
+// issuerOf returns block b's certificate when it is the CA certificate
+// that signed cert: in a certificate chain (leaf, then its issuers) only
+// the leaf's key is a signing key, never an issuing CA's. Separate
+// self-signed certificates (one per rotated key) all count.
+func issuerOf(cert *x509.Certificate, b *pem.Block) *x509.Certificate {
+	if cert == nil || b.Type != "CERTIFICATE" {
+		return nil
+	}
+	ca, err := x509.ParseCertificate(b.Bytes)
+	if err != nil || !ca.IsCA || cert.CheckSignatureFrom(ca) != nil {
+		return nil
+	}
+	return ca
 }
 
 func pemPublicKey(b *pem.Block) (any, error) {

@@ -46,7 +46,8 @@ func jwksLoader(f fetcher, u string, c *config) loader {
 // from url (a permission service's /auth/public-key), with the rules of
 // [JWKS]. PEM keys have no kid; as with every remote source, a token whose
 // signature fails with the held keys causes a re-fetch, within the same
-// limits, which picks up a key that was replaced.
+// limits, which picks up a key that was replaced. In a certificate chain
+// (a leaf, then its issuers) only the leaf's key verifies tokens.
 func PEMURL(url string, opts ...Option) KeySource {
 	r := newRemote("PEMURL", nil, opts)
 	if r.err == nil {

@@ -70,7 +70,9 @@ func StaticKeys(keys ...crypto.PublicKey) KeySource {
 
 // ParsePEM returns a [KeySource] of the public keys in PEM data ("PUBLIC
 // KEY", "RSA PUBLIC KEY" or "CERTIFICATE" blocks), as [StaticKeys] does.
-// Anything else, a private key in particular, is an error.
+// Anything else, a private key in particular, is an error. In a
+// certificate chain (a leaf, then its issuers) only the leaf's key verifies
+// tokens; separate self-signed certificates all count.
 func ParsePEM(data []byte) (KeySource, error) {
 	ks, err := parsePEMKeys(data)
 	if err != nil {
