@@ -139,8 +139,9 @@ func (r *remoteSource) missing(ctx context.Context, kid string, seen *keySet) (*
 	f := r.inflight
 	if f == nil {
 		if _, known := r.unknown[kid]; known && kid != "" {
+			err := r.lastErr
 			r.mu.Unlock()
-			return seen, r.lastErr
+			return seen, err
 		}
 		now := r.now()
 		if now.Sub(r.lastFetch) < r.cfg.minRefresh || now.Before(r.retryAt) {
