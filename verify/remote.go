@@ -138,12 +138,15 @@ func (r *remoteSource) missing(ctx context.Context, kid string, seen *keySet) (*
 	}
 	f := r.inflight
 	if f == nil {
-		if _, known := r.unknown[kid]; known && kid != "" {
+		// A remembered kid costs no fetch while the keys are fresh; once
+		// they are stale it may refresh them (no accepted token may be
+		// left to start the periodic refresh).
+		now := r.now()
+		if _, known := r.unknown[kid]; known && kid != "" && now.UnixNano() < r.staleAt.Load() {
 			err := r.lastErr
 			r.mu.Unlock()
 			return seen, err
 		}
-		now := r.now()
 		if now.Sub(r.lastFetch) < r.cfg.minRefresh || now.Before(r.retryAt) {
 			err := r.lastErr
 			r.mu.Unlock()
