@@ -160,7 +160,8 @@ func newRSWorld(t *testing.T, seed uint64) *rsWorld {
 	w.hs = httptest.NewServer(w.srv)
 	w.tr = &http.Transport{}
 	ks := JWKS(w.hs.URL, WithClock(w.clock.Now), WithHTTPClient(&http.Client{Transport: w.tr}),
-		WithMinRefreshInterval(rsMinRefresh), WithKeysAge(rsMinAge, rsMaxAge))
+		WithMinRefreshInterval(rsMinRefresh), WithKeysAge(rsMinAge, rsMaxAge),
+		WithFetchTimeout(time.Hour)) // a hung answer ends only when the round releases it
 	w.src = ks.(*remoteSource)
 	inner := w.src.load
 	w.src.load = func(ctx context.Context) (*keySet, time.Duration, error) {
@@ -263,17 +264,24 @@ func (w *rsWorld) call(c *rsCall, ctx context.Context) {
 // source was closed.
 func (w *rsWorld) round(n int, closeIt bool) {
 	rng := w.rng
+	modes := []string{"ok", "ok", "ok", "slow", "slow", "fail", "garbage"}
+	mode := modes[rng.IntN(len(modes))]
+	if mode == "slow" { // let this round fetch, so that callers wait on the hung server
+		w.src.mu.Lock()
+		wait := max(w.src.retryAt.Sub(w.clock.Now()), 0)
+		w.src.mu.Unlock()
+		w.clock.Add(rsMinRefresh + wait)
+	}
 	now := w.clock.Now()
 	// Server state for the round.
 	w.srv.mu.Lock()
-	modes := []string{"ok", "ok", "ok", "slow", "fail", "garbage"}
-	w.srv.mode = modes[rng.IntN(len(modes))]
+	w.srv.mode = mode
 	w.srv.gate = make(chan struct{})
 	w.srv.maxAge = []int{0, 5, 30, 45, 3600}[rng.IntN(5)]
 	if rng.IntN(3) == 0 {
 		w.srv.published[rng.IntN(rsKeys)] = rng.IntN(2) == 0
 	}
-	mode, gate := w.srv.mode, w.srv.gate
+	gate := w.srv.gate
 	docStart := w.srv.published
 	churn := rng.IntN(4) == 0
 	w.srv.mu.Unlock()
@@ -349,6 +357,7 @@ func (w *rsWorld) round(n int, closeIt bool) {
 		select {
 		case <-c.returned:
 		case <-watchdog:
+			close(gate)
 			w.t.Fatalf("seed %d: a caller whose context ended did not return while the key server hung (mode %s)", w.seed, mode)
 		}
 	}
