@@ -80,6 +80,11 @@ func (s *rsServer) doc() []byte {
 }
 
 func (s *rsServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/.well-known/openid-configuration" && s.rng2() {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"issuer": %q, "jwks_uri": %q}`, "http://"+r.Host, "http://"+r.Host+"/jwks")
+		return
+	}
 	s.mu.Lock()
 	mode, gate, doc, age := s.mode, s.gate, s.doc(), s.maxAge
 	garbage := s.rng.IntN(4)
@@ -113,6 +118,14 @@ func (s *rsServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Write(doc)
+}
+
+// rng2 says whether a discovery request is answered well: always when
+// the server is healthy, else 1 in 2 (the other goes through the mode).
+func (s *rsServer) rng2() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.mode == "ok" || s.rng.IntN(2) == 0
 }
 
 // rsToken is a token with what the test knows about it.
@@ -152,14 +165,18 @@ func (w *rsWorld) failf(format string, args ...any) {
 	w.t.Errorf("seed %d: "+format, append([]any{w.seed}, args...)...)
 }
 
-func newRSWorld(t *testing.T, seed uint64) *rsWorld {
+func newRSWorld(t *testing.T, seed uint64, discover bool) *rsWorld {
 	rsFixtures()
 	w := &rsWorld{t: t, seed: seed, rng: mrand.New(mrand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), clock: newClock()}
 	w.srv = &rsServer{mode: "ok", gate: make(chan struct{}), rng: mrand.New(mrand.NewPCG(seed+1, seed))}
 	w.srv.published[0], w.srv.published[1] = true, true
 	w.hs = httptest.NewServer(w.srv)
 	w.tr = &http.Transport{}
-	ks := JWKS(w.hs.URL, WithClock(w.clock.Now), WithHTTPClient(&http.Client{Transport: w.tr}),
+	ctor := JWKS
+	if discover {
+		ctor = Discover
+	}
+	ks := ctor(w.hs.URL, WithClock(w.clock.Now), WithHTTPClient(&http.Client{Transport: w.tr}),
 		WithMinRefreshInterval(rsMinRefresh), WithKeysAge(rsMinAge, rsMaxAge),
 		WithFetchTimeout(time.Hour)) // a hung answer ends only when the round releases it
 	w.src = ks.(*remoteSource)
@@ -332,7 +349,7 @@ func (w *rsWorld) round(n int, closeIt bool) {
 			if c.cancel && how == 1 {
 				go func() { cancel() }()
 			}
-			if closeIt && i == closeAt {
+			if closeIt && (i == closeAt || i == (closeAt+7)%n) { // two Closes at once
 				w.src.Close()
 			}
 			w.call(c, ctx)
@@ -496,10 +513,11 @@ func TestRandomScenario(t *testing.T) {
 	if testing.Short() {
 		rounds, perRound = 8, 80
 	}
-	for _, seed := range rsSeeds(t) {
-		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+	for i, seed := range rsSeeds(t) {
+		discover := i%2 == 1 || seed%3 == 0
+		t.Run(fmt.Sprintf("%d/discover=%v", seed, discover), func(t *testing.T) {
 			defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-			w := newRSWorld(t, seed)
+			w := newRSWorld(t, seed, discover)
 			closeRound := -1
 			if w.rng.IntN(2) == 0 {
 				closeRound = w.rng.IntN(rounds)
