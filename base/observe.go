@@ -2,7 +2,9 @@ package base
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"time"
 )
 
@@ -11,7 +13,7 @@ import (
 // none either.
 func (t *Transport) emit(e Event) {
 	if t.cfg.hook != nil {
-		t.cfg.hook(e)
+		t.callHook(e)
 	}
 	if t.cfg.logger == nil {
 		return
@@ -45,4 +47,22 @@ func (t *Transport) log(level slog.Level, msg string, attrs ...slog.Attr) {
 // emitBackoff reports the backoff that follows a failure.
 func (t *Transport) emitBackoff(attempt int, err error) {
 	t.emit(Event{Kind: EventBackoff, Until: t.start.Add(time.Duration(t.retryAt.Load())), Attempt: attempt, Err: err})
+}
+
+// callHook calls the hook, recovering a panic: the hook runs on the
+// Transport's own goroutine too, where a panic would end the process, and a
+// broken observer must not fail the request that caused the event.
+func (t *Transport) callHook(e Event) {
+	defer func() {
+		if p := recover(); p != nil {
+			logger := t.cfg.logger
+			if logger == nil {
+				logger = slog.Default() // a panic is always worth a log line
+			}
+			logger.LogAttrs(context.Background(), slog.LevelError, "authorizer: hook panicked",
+				slog.String("event", e.Kind.String()), slog.String("panic", fmt.Sprintf("%T", p)),
+				slog.String("stack", string(debug.Stack())))
+		}
+	}()
+	t.cfg.hook(e)
 }

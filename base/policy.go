@@ -39,12 +39,12 @@ func (t *Transport) followsOrigin(req *http.Request) bool {
 	for first.Response != nil && first.Response.Request != nil {
 		first = first.Response.Request
 	}
-	if t.cfg.allowedHosts[strings.ToLower(req.URL.Host)] || t.cfg.allowedHosts[strings.ToLower(req.URL.Hostname())] {
-		return true
-	}
 	from, to := first.URL, req.URL
 	if from.Scheme == "https" && to.Scheme != "https" {
-		return false
+		return false // never from https to http, even to an allowed host
+	}
+	if t.cfg.allowedHosts[strings.ToLower(to.Host)] || t.cfg.allowedHosts[strings.ToLower(to.Hostname())] {
+		return true
 	}
 	return strings.EqualFold(hostPort(from), hostPort(to))
 }
