@@ -12,8 +12,9 @@ import (
 // secret; their errors are the SDK's typed errors, whose messages carry
 // none either.
 func (t *Transport) emit(e Event) {
+	defer recoverObserver(e)
 	if t.cfg.hook != nil {
-		t.callHook(e)
+		t.cfg.hook(e)
 	}
 	if t.cfg.logger == nil {
 		return
@@ -49,20 +50,15 @@ func (t *Transport) emitBackoff(attempt int, err error) {
 	t.emit(Event{Kind: EventBackoff, Until: t.start.Add(time.Duration(t.retryAt.Load())), Attempt: attempt, Err: err})
 }
 
-// callHook calls the hook, recovering a panic: the hook runs on the
-// Transport's own goroutine too, where a panic would end the process, and a
-// broken observer must not fail the request that caused the event.
-func (t *Transport) callHook(e Event) {
-	defer func() {
-		if p := recover(); p != nil {
-			logger := t.cfg.logger
-			if logger == nil {
-				logger = slog.Default() // a panic is always worth a log line
-			}
-			logger.LogAttrs(context.Background(), slog.LevelError, "authorizer: hook panicked",
-				slog.String("event", e.Kind.String()), slog.String("panic", fmt.Sprintf("%T", p)),
-				slog.String("stack", string(debug.Stack())))
-		}
-	}()
-	t.cfg.hook(e)
+// recoverObserver recovers a panic of the hook or of the logger's handler
+// while emitting e: they run on the Transport's own goroutine too, where a
+// panic would end the process, and a broken observer must not fail the
+// request that caused the event. The panic is logged to slog.Default,
+// since the configured logger may be what panicked.
+func recoverObserver(e Event) {
+	if p := recover(); p != nil {
+		slog.Default().LogAttrs(context.Background(), slog.LevelError, "authorizer: hook or logger panicked",
+			slog.String("event", e.Kind.String()), slog.String("panic", fmt.Sprintf("%T", p)),
+			slog.String("stack", string(debug.Stack())))
+	}
 }

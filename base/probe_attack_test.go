@@ -340,7 +340,8 @@ func TestProbeFarFutureExpiryIsNotStale(t *testing.T) {
 			st := tr.cur.Load()
 			assert.Greater(t, st.staleIn, tr.elapsed(), "a token valid for millennia is fresh an hour later")
 			get(t, tr, api)
-			tr.Close() // waits for a background refresh, if one started
+			tr.Close()
+			tr.wg.Wait() // a background refresh, if one started, has ended
 			assert.Equal(t, 1, f.calls(), "no refresh of a token valid for millennia")
 		})
 	}
@@ -370,9 +371,11 @@ func TestProbeHookPanics(t *testing.T) {
 	clock := newClock()
 	rec := &recorder{}
 	var buf syncBuffer
+	defer slog.SetDefault(slog.Default())
+	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, nil)))
 	tr := newTestTransport(t, newFake(clock), clock, rec,
 		WithHook(func(e Event) { panic("hook: " + e.Kind.String()) }),
-		WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))
+		WithLogger(slog.New(panicHandler{})))
 	get(t, tr, api) // fetched, on the Transport's goroutine
 	rec.setReject("Bearer token-1", true)
 	resp, err := tr.RoundTrip(mustGet(t)) // invalidated, on the caller's
@@ -380,7 +383,57 @@ func TestProbeHookPanics(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	tr.Close()
-	assert.Contains(t, buf.String(), "hook panicked")
+	assert.Contains(t, buf.String(), "hook or logger panicked")
+}
+
+// panicHandler is a slog.Handler that panics on every record.
+type panicHandler struct{}
+
+func (panicHandler) Enabled(context.Context, slog.Level) bool  { return true }
+func (panicHandler) Handle(context.Context, slog.Record) error { panic("handler") }
+func (h panicHandler) WithAttrs([]slog.Attr) slog.Handler      { return h }
+func (h panicHandler) WithGroup(string) slog.Handler           { return h }
+
+// Attack: a hook that blocks (against its doc) holds only its own
+// goroutine: the callers waiting for the token get it, and Close is bounded.
+func TestProbeHookBlocks(t *testing.T) {
+	clock := newClock()
+	release := make(chan struct{})
+	tr := newTestTransport(t, newFake(clock), clock, &recorder{}, withCloseWait(time.Millisecond),
+		WithHook(func(e Event) {
+			if e.Kind == EventFetched {
+				<-release
+			}
+		}))
+	_, err := tr.Token(context.Background())
+	require.NoError(t, err, "the token is delivered before the hook is called")
+	get(t, tr, api)
+	tr.Close()
+	close(release) // let the goroutine end, for goleak
+	tr.wg.Wait()
+}
+
+// Promise: a request with a usable token never blocks, while a refresh
+// ahead of expiry is held; and a refused refresh falls back to Authorize.
+func TestProbeStaleNeverBlocksAndFallback(t *testing.T) {
+	clock := newClock()
+	f := newFake(clock)
+	rec := &recorder{}
+	tr := newTestTransport(t, f, clock, rec)
+	get(t, tr, api)
+	// Refresh reads refreshErr before it waits on the gate.
+	f.set(func(f *fakeAuthorizer) { f.refreshErr = &authorizer.InvalidCredentialsError{} })
+	gate := f.hold()
+	clock.Advance(58 * time.Minute) // inside refresh-ahead and the gap
+	for range 5 {
+		get(t, tr, api) // would hang here if it waited on the held refresh
+	}
+	assert.Equal(t, "Bearer token-1", rec.requests[5].Header.Get("Authorization"))
+	close(gate)
+	tr.Close()
+	tr.wg.Wait() // the background refresh has ended
+	assert.Equal(t, int32(1), f.refresh.Load())
+	assert.Equal(t, int32(2), f.authorize.Load(), "a refused refresh falls back to Authorize once")
 }
 
 func mustGet(t *testing.T) *http.Request {
