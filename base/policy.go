@@ -43,8 +43,9 @@ func (t *Transport) followsOrigin(req *http.Request) bool {
 	if from.Scheme == "https" && to.Scheme != "https" {
 		return false // never from https to http, even to an allowed host
 	}
-	if t.cfg.allowedHosts[strings.ToLower(to.Host)] || t.cfg.allowedHosts[strings.ToLower(to.Hostname())] {
-		return true
+	allowed := t.cfg.allowedHosts
+	if allowed[strings.ToLower(to.Hostname())] || allowed[strings.ToLower(to.Host)] || allowed[strings.ToLower(hostPort(to))] {
+		return true // hostPort: "host:443" allows https://host/ too
 	}
 	return strings.EqualFold(hostPort(from), hostPort(to))
 }

@@ -69,6 +69,10 @@ func TestProbeRedirectOrigins(t *testing.T) {
 		{from: "http://[::1]:8080/", to: "http://localhost:8080/x"},
 		{from: api, to: "https://other.example.test/x", opts: []Option{WithAllowedHosts("OTHER.example.test")}, creds: true},
 		{from: api, to: "https://other.example.test:444/x", opts: []Option{WithAllowedHosts("other.example.test:443")}},
+		{from: api, to: "https://other.example.test/x", opts: []Option{WithAllowedHosts("other.example.test:443")}, creds: true},
+		{from: api, to: "https://other.example.test:443/x", opts: []Option{WithAllowedHosts("other.example.test:443")}, creds: true},
+		{from: api, to: "https://[::1]/x", opts: []Option{WithAllowedHosts("[::1]:443")}, creds: true},
+		{from: api, to: "https://other.example.test/x", opts: []Option{WithAllowedHosts("other.example.test:8443")}},
 		// "never from https to http", even to an allowed host.
 		{from: api, to: "http://other.example.test/x", opts: []Option{WithAllowedHosts("other.example.test"), InsecureAllowHTTP()}},
 	}
