@@ -671,3 +671,48 @@ func TestProbeNewVersusNewTransport(t *testing.T) {
 	defer tr3.Close()
 	assert.NotContains(t, fmt.Sprintf("%v %+v %#v %s", tr3, tr3, tr3, tr3), "KEYSECRET")
 }
+
+// Promise: a refused token "is deleted from the cache" — also when it was
+// refused at once and the Transport backs off instead of replacing it, so
+// that the other sharers of the cache stop adopting it.
+func TestProbeRefusedTokenLeavesCache(t *testing.T) {
+	clock := newClock()
+	rec := &recorder{}
+	rec.setReject("Bearer token-1", true)
+	cache := NewMemoryCache()
+	tr := newTestTransport(t, newFake(clock), clock, rec, WithCache(cache, "k"))
+	resp, err := tr.RoundTrip(mustGet(t))
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	tok, err := cache.Load(context.Background(), "k")
+	require.NoError(t, err)
+	if tok != nil {
+		t.Skip("FINDING: a token refused (401) before it was ever accepted is only deleted from the cache by " +
+			"the next token request, which the backoff delays (1-30 s by default); meanwhile other sharers of " +
+			"the cache adopt it and get 401s too. Deletion is lazy (fromCache), not at the 401. Low.")
+	}
+}
+
+// Promise: however many concurrent 401s a revoked token gets, one token
+// request replaces it, and every caller gets the new token's answer.
+func TestProbeConcurrent401sOneRefresh(t *testing.T) {
+	clock := newClock()
+	f := newFake(clock)
+	rec := &recorder{}
+	tr := newTestTransport(t, f, clock, rec)
+	get(t, tr, api)
+	rec.setReject("Bearer token-1", true)
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() {
+			resp, err := tr.RoundTrip(mustGet(t))
+			if assert.NoError(t, err) {
+				resp.Body.Close()
+				assert.Equal(t, http.StatusOK, resp.StatusCode)
+			}
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, 2, f.calls())
+}
