@@ -387,6 +387,7 @@ func TestProbeHookPanics(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	tr.Close()
+	tr.wg.Wait() // the token request's goroutine, which emitted "fetched", has ended
 	assert.Contains(t, buf.String(), "hook or logger panicked")
 }
 
@@ -434,8 +435,7 @@ func TestProbeStaleNeverBlocksAndFallback(t *testing.T) {
 	}
 	assert.Equal(t, "Bearer token-1", rec.requests[5].Header.Get("Authorization"))
 	close(gate)
-	tr.Close()
-	tr.wg.Wait() // the background refresh has ended
+	tr.wg.Wait() // the background refresh has ended (before Close, which would cancel it)
 	assert.Equal(t, int32(1), f.refresh.Load())
 	assert.Equal(t, int32(2), f.authorize.Load(), "a refused refresh falls back to Authorize once")
 }
