@@ -31,7 +31,7 @@ func (t *Transport) adopt(tok *oauth2.Token, now time.Time) (*tokenState, error)
 	st := newTokenState(tok, t.cfg.refreshAhead, now)
 	st.staleIn = math.MaxInt64
 	if !st.noExpiry {
-		st.staleIn = t.since(now) + int64(st.staleAt.Sub(now))
+		st.staleIn = addSat(t.since(now), int64(st.staleAt.Sub(now)))
 	}
 	return st, nil
 }
@@ -75,4 +75,17 @@ func isB64Token(s string) bool {
 		}
 	}
 	return true
+}
+
+// addSat is a+b, saturated at the bounds of int64: a token that expires in
+// year 9999 has a stale point beyond any offset, not one overflowed into
+// the past (which made every request start a refresh).
+func addSat(a, b int64) int64 {
+	if b > 0 && a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	if b < 0 && a < math.MinInt64-b {
+		return math.MinInt64
+	}
+	return a + b
 }

@@ -120,8 +120,9 @@
 // A usable token in the cache is adopted without any lock. Otherwise, when
 // the cache is also a [CacheLocker], the token request is made under its
 // lock, after re-reading the cache, so that all sharers make one token
-// request per token lifetime; a lock that fails or does not answer within 2
-// seconds is logged and the Transport requests a token on its own. Load and
+// request per token lifetime; a lock that fails or does not answer within
+// min(2 s, a quarter of [WithFetchTimeout]) is logged and the Transport
+// requests a token on its own. Load and
 // Store failures are logged and ignored.
 //
 // # Options

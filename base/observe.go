@@ -2,7 +2,9 @@ package base
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"time"
 )
 
@@ -10,6 +12,7 @@ import (
 // secret; their errors are the SDK's typed errors, whose messages carry
 // none either.
 func (t *Transport) emit(e Event) {
+	defer recoverObserver(e)
 	if t.cfg.hook != nil {
 		t.cfg.hook(e)
 	}
@@ -45,4 +48,17 @@ func (t *Transport) log(level slog.Level, msg string, attrs ...slog.Attr) {
 // emitBackoff reports the backoff that follows a failure.
 func (t *Transport) emitBackoff(attempt int, err error) {
 	t.emit(Event{Kind: EventBackoff, Until: t.start.Add(time.Duration(t.retryAt.Load())), Attempt: attempt, Err: err})
+}
+
+// recoverObserver recovers a panic of the hook or of the logger's handler
+// while emitting e: they run on the Transport's own goroutine too, where a
+// panic would end the process, and a broken observer must not fail the
+// request that caused the event. The panic is logged to slog.Default,
+// since the configured logger may be what panicked.
+func recoverObserver(e Event) {
+	if p := recover(); p != nil {
+		slog.Default().LogAttrs(context.Background(), slog.LevelError, "authorizer: hook or logger panicked",
+			slog.String("event", e.Kind.String()), slog.String("panic", fmt.Sprintf("%T", p)),
+			slog.String("stack", string(debug.Stack())))
+	}
 }

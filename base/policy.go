@@ -39,12 +39,13 @@ func (t *Transport) followsOrigin(req *http.Request) bool {
 	for first.Response != nil && first.Response.Request != nil {
 		first = first.Response.Request
 	}
-	if t.cfg.allowedHosts[strings.ToLower(req.URL.Host)] || t.cfg.allowedHosts[strings.ToLower(req.URL.Hostname())] {
-		return true
-	}
 	from, to := first.URL, req.URL
 	if from.Scheme == "https" && to.Scheme != "https" {
-		return false
+		return false // never from https to http, even to an allowed host
+	}
+	allowed := t.cfg.allowedHosts
+	if allowed[strings.ToLower(to.Hostname())] || allowed[strings.ToLower(to.Host)] || allowed[strings.ToLower(hostPort(to))] {
+		return true // hostPort: "host:443" allows https://host/ too
 	}
 	return strings.EqualFold(hostPort(from), hostPort(to))
 }
