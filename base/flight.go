@@ -108,6 +108,14 @@ func (t *Transport) fetch(ctx context.Context, cur *tokenState) (*tokenState, Ev
 	if err != nil {
 		return nil, EventFailed, err
 	}
+	if tok != nil && t.isRefused(tok.AccessToken) {
+		// A source that hands out the same token until it expires
+		// (oauth2.ReuseTokenSource, StaticTokenSource, some providers):
+		// the refused token is never sent again, and the request counts as
+		// failed, so asking again backs off.
+		return nil, EventFailed, &authorizer.AuthorizationError{
+			Message: "base: the authorizer returned a token a resource server already refused"}
+	}
 	st, err := t.adopt(tok, t.now())
 	if err != nil {
 		return nil, EventFailed, err

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -554,12 +555,49 @@ func TestProbeHostileCache(t *testing.T) {
 
 // Promise: a 401-refused token is never sent again, whoever offers it.
 func TestProbeRefusedTokenFromAuthorizerNotSentAgain(t *testing.T) {
-	t.Skip("FINDING: the refused-token memory is consulted only for cache loads; an Authorizer that returns " +
-		"the refused token again (FromTokenSource(oauth2.ReuseTokenSource/StaticTokenSource), or a provider " +
-		"that hands out the same token until expiry) gets it adopted and sent again, against 'it is never sent " +
-		"again'. Bounded by the backoff (a re-adopted token is not accepted, so each 401 counts as a failure). " +
-		"Fix needs a decision: refuse such a token (the Transport then fails until the source changes it) or " +
-		"narrow the doc to 'never sent again unless the Authorizer returns it again'. Low-medium.")
+	clock := newClock()
+	same := &sameToken{clock: clock, tok: &oauth2.Token{AccessToken: "same-token", TokenType: "Bearer",
+		Expiry: clock.Now().Add(time.Hour), ExpiresIn: 3600}}
+	rec := &recorder{}
+	rec.setReject("Bearer same-token", true)
+	tr := newTestTransport(t, same, clock, rec)
+	for range 6 {
+		req, _ := http.NewRequest(http.MethodGet, api, nil)
+		if resp, err := tr.RoundTrip(req); err == nil {
+			resp.Body.Close()
+		}
+		clock.Advance(time.Minute) // past any backoff step (30 s cap)
+	}
+	sent := 0
+	rec.mu.Lock()
+	for _, r := range rec.requests {
+		if r.Header.Get("Authorization") == "Bearer same-token" {
+			sent++
+		}
+	}
+	rec.mu.Unlock()
+	assert.Equal(t, 1, sent, "a refused token returned again by the Authorizer must never be sent again")
+	assert.Greater(t, same.calls.Load(), int64(1), "the Transport kept asking (after backoff)")
+	_, err := tr.Token(context.Background())
+	var ae *authorizer.AuthorizationError
+	require.ErrorAs(t, err, &ae, "typed error while the source keeps returning the refused token")
+}
+
+// sameToken hands out one token until it expires, as
+// oauth2.StaticTokenSource and ReuseTokenSource do.
+type sameToken struct {
+	clock *fakeClock
+	tok   *oauth2.Token
+	calls atomic.Int64
+}
+
+func (s *sameToken) Authorize(context.Context) (*oauth2.Token, error) {
+	s.calls.Add(1)
+	return s.tok, nil
+}
+func (s *sameToken) Expired(tok *oauth2.Token) bool { return TokenExpired(tok, s.clock.Now()) }
+func (s *sameToken) Refresh(ctx context.Context, _ *oauth2.Token) (*oauth2.Token, error) {
+	return s.Authorize(ctx)
 }
 
 // Attack: absurd Retry-After values from the provider.
