@@ -44,7 +44,7 @@ func browserCtx() (context.Context, context.CancelFunc) {
 
 // getPage fetches target with a plain client.
 func getPage(ctx context.Context, t *testing.T, target string) (*page, error) {
-	return newPeerUser(t, "x").do(ctx, http.MethodGet, target, nil)
+	return get(ctx, target)
 }
 
 func TestPeerForgedStateRefused(t *testing.T) {
