@@ -152,3 +152,20 @@ func checkEndpoint(raw string, insecure bool) error {
 func configError(setting, problem string) error {
 	return &authorizer.InvalidConfigError{Setting: "srp: " + setting, Problem: problem}
 }
+
+// Issuer returns the issuer (iss) of the pool's tokens,
+// https://cognito-idp.<region>.amazonaws.com/<pool id>, for a receiving
+// service that checks them (verify.Cognito applies the same rule).
+func (e Environment) Issuer() string {
+	return "https://cognito-idp." + e.Region + ".amazonaws.com/" + e.UserPoolID
+}
+
+// JWKSURL returns the URL of the pool's signing keys (a JWKS, for
+// verify.JWKS): the issuer's /.well-known/jwks.json, or the same path
+// under Endpoint when one is set (a local stand-in such as moto).
+func (e Environment) JWKSURL() string {
+	if e.Endpoint != "" {
+		return strings.TrimRight(e.Endpoint, "/") + "/" + e.UserPoolID + "/.well-known/jwks.json"
+	}
+	return e.Issuer() + "/.well-known/jwks.json"
+}

@@ -29,7 +29,10 @@ func TestIntegrationCognito(t *testing.T) {
 			access, id := cognitoSignIn(t, s, client)
 			counter := newPeerCounter()
 			defer counter.CloseIdleConnections()
-			keys := verify.JWKS(s.JWKSURL, verify.WithHTTPClient(counter.client()))
+			env := srp.Environment{Region: s.Region, UserPoolID: s.UserPoolID, Endpoint: s.Endpoint}
+			assert.Equal(t, s.JWKSURL, env.JWKSURL(), "srp.Environment gives the pool's JWKS URL")
+			assert.Equal(t, s.Issuer, env.Issuer(), "srp.Environment gives the pool's issuer")
+			keys := verify.JWKS(env.JWKSURL(), verify.WithHTTPClient(counter.client()))
 			defer keys.Close()
 			forUse := func(use string, clients ...string) *verify.Verifier {
 				v, err := verify.New(keys, verify.Expect{}, verify.Cognito(s.Region, s.UserPoolID, use, clients...))
