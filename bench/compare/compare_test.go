@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -352,4 +354,28 @@ func refreshHeldOpen(name string, k int) (int, error) {
 		}
 	}
 	return completed, nil
+}
+
+// The README section is written between README.md's markers; the rest of
+// the file stays as it was, and a file without markers is refused.
+func TestWriteReadmeBetweenMarkers(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "README.md")
+	before, after := "# Title\n\nintro\n\n", "\n## Usage\n\nmore\n"
+	if err := os.WriteFile(path, []byte(before+readmeBegin+"old table\n"+readmeEnd+after), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeReadmeFile(path, quickParams, &results{}, nil, "test", time.Second); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	s := string(b)
+	if !strings.HasPrefix(s, before+readmeBegin) || !strings.HasSuffix(s, readmeEnd+after) || strings.Contains(s, "old table") {
+		t.Fatalf("README not rewritten between the markers:\n%s", s)
+	}
+	if err := os.WriteFile(path, []byte("no markers\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeReadmeFile(path, quickParams, &results{}, nil, "test", time.Second); err == nil {
+		t.Fatal("a README without markers was overwritten")
+	}
 }

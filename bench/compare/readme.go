@@ -12,16 +12,33 @@ import (
 
 // writeReadmeFile writes the README's comparison section to path: the
 // summary table and its prose, every figure from res, then the full table.
+// Markers around the generated section in README.md: writeReadmeFile
+// replaces what lies between them and keeps the rest of the file.
+const (
+	readmeBegin = "<!-- bench/compare:begin -->\n"
+	readmeEnd   = "<!-- bench/compare:end -->\n"
+)
+
+// writeReadmeFile writes the README's comparison section to path. When
+// path already holds the markers (README.md), only the text between them is
+// replaced; otherwise the file is created with the section alone.
 func writeReadmeFile(path string, p params, res *results, rows []row, mode string, elapsed time.Duration) error {
+	var b strings.Builder
+	writeReadme(&b, p, res, rows, mode, elapsed)
+	section := readmeBegin + b.String() + readmeEnd
+	old, err := os.ReadFile(path)
+	if err == nil {
+		s := string(old)
+		i, j := strings.Index(s, readmeBegin), strings.Index(s, readmeEnd)
+		if i >= 0 && j > i {
+			return os.WriteFile(path, []byte(s[:i]+section+s[j+len(readmeEnd):]), 0o644)
+		}
+		return fmt.Errorf("compare: %s has no %q … %q markers", path, strings.TrimSpace(readmeBegin), strings.TrimSpace(readmeEnd))
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	writeReadme(f, p, res, rows, mode, elapsed)
-	return f.Close()
+	return os.WriteFile(path, []byte(section), 0o644)
 }
 
 func writeReadme(w io.Writer, p params, res *results, rows []row, mode string, elapsed time.Duration) {
@@ -45,7 +62,7 @@ that library would reasonably pick. Machine, versions and how each figure is mea
 	fmt.Fprintf(w, "\n### The full comparison, latest run\n\n")
 	fmt.Fprintf(w, "`bench/compare/run.sh` (%s on 2 cores; `-quick` for a smoke run, %s) drives the three\n", fullDuration, quickDuration)
 	fmt.Fprint(w, "libraries through the same seven scenarios on 127.0.0.1 and writes `results.md`, `results.csv`\n")
-	fmt.Fprint(w, "and this section (`docs/readme/bench.md`); every figure comes from counters and clocks in the run.\n\n")
+	fmt.Fprint(w, "and this section of README.md (between its bench/compare markers); every figure comes from counters and clocks in the run.\n\n")
 	fmt.Fprintf(w, "Machine: %s. Run: `%s`, %s.\n\nVersions: %s.\n\n", machine(), mode, elapsed.Round(time.Second), versions())
 	writeMarkdownTable(w, rows)
 }
