@@ -19,7 +19,7 @@ import (
 )
 
 // Probes of the promises in the package doc, the doc comments and
-// docs/readme/verify.md, one test per promise (a reviewer's pass).
+// README.md's section on receiving services, one test per promise (a reviewer's pass).
 
 func probeVerifier(t *testing.T, opts ...Option) (*Verifier, *clock) {
 	t.Helper()
