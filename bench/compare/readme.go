@@ -309,7 +309,8 @@ Not measured by the harness (see the packages' docs and tests):
   RFC 6749 §5.2 fields, `+"`RetryAfter` and `Temporary()`"+`, reachable with `+"`errors.As`"+` through the
   `+"`*url.Error`"+` that `+"`http.Client`"+` adds. The peers type error answers too (x/oauth2's
   `+"`*oauth2.RetrieveError`"+` with the RFC 6749 fields; cloud's `+"`*auth.Error`"+` with
-  `+"`Temporary()`"+`); x/oauth2 wraps network errors with `+"`%s`"+`, so their cause is not reachable.
+  `+"`Temporary()`"+`), but neither splits a refused client from a refused grant; x/oauth2 has no
+  retryability and wraps failures to read or parse the answer with `+"`%s`"+`, so their cause is lost.
 - One token request per expiry for a whole fleet of replicas sharing a `+"`TokenCache`"+` that can
   lock (`+"`base.CacheLocker`"+`); in one process all three make one (scenario 2).
 - Secrets never reaching a log line or an error string; strict defaults (credentials only over
