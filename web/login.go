@@ -140,7 +140,7 @@ func (l *Login) serve(w http.ResponseWriter, r *http.Request, app http.Handler) 
 	}
 	cookies := r.Cookies()
 	id := l.identify(w, r, cookies)
-	if id == nil && protected(l.rules, r.URL.Path) {
+	if id == nil && (protected(l.rules, r.URL.Path) || r.URL.RawPath != "" && protected(l.rules, r.URL.RawPath)) {
 		l.challenge(w, r)
 		return
 	}

@@ -52,9 +52,34 @@ func (r pathRule) matches(p string) bool {
 }
 
 // protected reports whether a request for urlPath (URL.Path, already
-// percent-decoded once) needs a session.
+// percent-decoded once) needs a session. The app behind the middleware may
+// read the path in any of several forms, so the request is protected when
+// any of them is: the path as given (what http.ServeMux routes on), and as
+// decoded again up to three times, each cleaned with backslashes kept and
+// with backslashes read as slashes. Matching only the most-decoded form
+// would let "/private/x%252F..%252F..%252Fpublic" pass as "/public" while
+// the app routes it to /private/.
 func protected(rules []pathRule, urlPath string) bool {
-	p := matchPath(urlPath)
+	p := urlPath
+	for i := 0; ; i++ {
+		if matchesAny(rules, cleanPath(p)) {
+			return true
+		}
+		if strings.Contains(p, "\\") && matchesAny(rules, cleanPath(strings.ReplaceAll(p, "\\", "/"))) {
+			return true
+		}
+		if i == 3 || !strings.Contains(p, "%") {
+			return false
+		}
+		d, err := url.PathUnescape(p)
+		if err != nil || d == p {
+			return false
+		}
+		p = d
+	}
+}
+
+func matchesAny(rules []pathRule, p string) bool {
 	for _, r := range rules {
 		if r.matches(p) {
 			return true
