@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 
@@ -182,11 +183,20 @@ func wantsHTML(r *http.Request) bool {
 	return !strings.Contains(accept, "application/json") || strings.Contains(accept, "text/html")
 }
 
+// originOf is the origin of an absolute URL as a browser's Origin header
+// writes it: lower case, without the scheme's default port ("" when u has
+// no host).
 func originOf(u string) string {
-	i := strings.Index(u, "://")
-	rest := u[i+3:]
-	if j := strings.IndexByte(rest, '/'); j >= 0 {
-		rest = rest[:j]
+	p, err := url.Parse(u)
+	if err != nil || p.Host == "" {
+		return ""
 	}
-	return u[:i+3] + rest
+	host := strings.ToLower(p.Host)
+	scheme := strings.ToLower(p.Scheme)
+	if scheme == "https" {
+		host = strings.TrimSuffix(host, ":443")
+	} else if scheme == "http" {
+		host = strings.TrimSuffix(host, ":80")
+	}
+	return scheme + "://" + host
 }
