@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/seed-d44eba79/authorizer"
 	"github.com/seed-d44eba79/authorizer/data"
 )
 
@@ -59,12 +60,20 @@ func (l *Login) refreshSession(w http.ResponseWriter, r *http.Request, s *sessio
 	}
 }
 
+// temporary: the provider did not refuse the refresh. A grant cut short
+// (Close, refreshTimeout, the request gone) is temporary here, even though
+// an AuthorizationError reports a cancelled call as not worth retrying:
+// ending the session for it would delete it from a shared store when one
+// replica shuts down.
 func temporary(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, authorizer.ErrClosed) {
+		return true
+	}
 	var t interface{ Temporary() bool }
 	if errors.As(err, &t) {
 		return t.Temporary()
 	}
-	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+	return false
 }
 
 // refreshDue: the access token is within its expiration gap
