@@ -8,7 +8,8 @@ import (
 // denyList remembers, within this process, the sessions that ended while
 // their cookies may still be sent: back-channel logouts by sid or sub, and
 // sessions whose refresh was refused. Entries are kept for the session
-// lifetime (no session that began before a logout outlives it).
+// lifetime (no session that began before a logout outlives it). A logout
+// by sid or sub ends the sessions created at or before it.
 type denyList struct {
 	keep time.Duration
 
@@ -29,7 +30,10 @@ func (d *denyList) denies(s *session) bool {
 	if _, ok := d.sessions[s.id]; ok {
 		return true
 	}
-	if _, ok := d.sids[s.claims.SessionID]; ok && s.claims.SessionID != "" {
+	// Like subs, a sid ends the sessions that began before its logout: a
+	// later sign-in that the provider gives the same sid is a new session
+	// (denying it would send the browser round the login forever).
+	if t, ok := d.sids[s.claims.SessionID]; ok && s.claims.SessionID != "" && !s.created.After(t) {
 		return true
 	}
 	if t, ok := d.sidless[s.claims.Subject]; ok && s.claims.SessionID == "" && !s.created.After(t) {
