@@ -112,7 +112,12 @@ func (l *Login) loadSession(ctx context.Context, value string) (*session, error)
 	if !ok {
 		return nil, errors.New("stored session does not open")
 	}
-	return decodeSession(plain)
+	s, err := decodeSession(plain)
+	if err == nil && s.id != string(id) {
+		// The store returned another session's value for this id.
+		return nil, errors.New("stored session belongs to another id")
+	}
+	return s, err
 }
 
 // storeSession writes s to the session store, tagged with its sid and sub
