@@ -119,7 +119,7 @@ func TestProbeLoginCSRF(t *testing.T) {
 	before := rg.idp.codeGrants.Load()
 	for _, q := range []string{
 		"code=" + code + "&state=" + url.QueryEscape(aState), // the attacker's whole callback
-		"code=" + code,                                      // no state
+		"code=" + code, // no state
 		"code=" + code + "&state=" + url.QueryEscape(vState[:16]+strings.Repeat("A", len(vState)-16)),
 	} {
 		status, _ := rg.get(noFollow(victim), "/oidc_callback?"+q)

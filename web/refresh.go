@@ -46,6 +46,11 @@ func newRefresher(l *Login) *refresher {
 // grant; a caller whose ctx ends leaves (with ctx's error) while the grant
 // goes on for the others.
 func (f *refresher) refresh(ctx context.Context, s *session) (*session, error) {
+	if f.l.denied.denies(s) {
+		// Signed out, or logged out by the provider: an Identity the app
+		// kept gets no new tokens.
+		return nil, &authorizer.InvalidCredentialsError{Err: errors.New("web: the session ended; sign in again")}
+	}
 	now := f.l.cfg.Now()
 	f.mu.Lock()
 	if n := f.recent[s.id]; n != nil && !n.issued.Before(s.issued) {
