@@ -71,3 +71,21 @@ func TestProbeProtectedPathRawPathRouter(t *testing.T) {
 		}
 	}
 }
+
+// TestProbeProtectedPathOddForms: forms that some servers behind a Go
+// front read differently. Matrix parameters (";jsessionid=…", stripped by
+// Java servlet containers) and a fragment sent on the wire must not bypass.
+func TestProbeProtectedPathOddForms(t *testing.T) {
+	rules := mustRules(t, "/private/", "/account")
+	for _, p := range []string{"/private;x/page", "/private;/page", "/account;jsessionid=1", "/private/%3B/x", "/private#/x"} {
+		if !protected(rules, p) {
+			t.Errorf("%q is not protected", p)
+		}
+	}
+	for _, p := range []string{"/PRIVATE/page", "/Account", "/private./page", "/private%20/page"} {
+		if !protected(rules, p) {
+			t.Logf("FINDING (low, by design): %q is not protected: rules are case-sensitive and literal; an app "+
+				"that routes case-insensitively or strips trailing dots/spaces (IIS-style) needs rules for those forms", p)
+		}
+	}
+}
