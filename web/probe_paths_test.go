@@ -89,3 +89,18 @@ func TestProbeProtectedPathOddForms(t *testing.T) {
 		}
 	}
 }
+
+// FuzzProbeProtected: protected never panics, and never protects less than
+// the most-decoded, cleaned reading did before (matchPath): every reading
+// only adds protection.
+func FuzzProbeProtected(f *testing.F) {
+	rules := []pathRule{{path: "/private/", kind: prefix}, {path: "/account", kind: exactOrSlash}, {path: "/x", kind: exactOnly}}
+	for _, s := range []string{"/private/x%252F..%252F..%252Fpublic", "/private;a/b", "/a\\..\\private/", "/%2e%2e/account", "/x#", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		if matchesAny(rules, matchPath(p)) && !protected(rules, p) {
+			t.Fatalf("%q: protected by the decoded reading but not by protected", p)
+		}
+	})
+}
