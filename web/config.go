@@ -79,7 +79,8 @@ type Config struct {
 	// request the app receives; an inbound request's own copies are
 	// always removed first. Optional; default off.
 	IdentityHeaders bool
-	// Disabled is the kill switch: Wrap returns the app unwrapped, and
+	// Disabled is the kill switch: Wrap returns the app unwrapped (with
+	// IdentityHeaders, only the inbound identity headers removed), and
 	// New logs it as a warning. Configuration only: no request can switch
 	// it.
 	Disabled bool

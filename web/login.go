@@ -116,10 +116,19 @@ func (l *Login) Close() error {
 // Wrap returns a handler that serves the middleware's own paths, requires a
 // session on the protected paths, and passes every other request to app
 // (with the Identity in its context when the browser is signed in). With
-// [Config].Disabled it returns app itself.
+// [Config].Disabled it returns app itself, or with [Config].IdentityHeaders
+// app behind a handler that only removes the inbound identity headers (an
+// app that trusts them must not get a visitor's own copy).
 func (l *Login) Wrap(app http.Handler) http.Handler {
 	if l.cfg.Disabled {
-		return app
+		if !l.cfg.IdentityHeaders {
+			return app
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			r.Header.Del("X-Forwarded-User")
+			r.Header.Del("X-Forwarded-Email")
+			app.ServeHTTP(w, r)
+		})
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		l.serve(w, r, app)
