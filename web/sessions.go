@@ -96,6 +96,9 @@ func (l *Login) loadSession(ctx context.Context, value string) (*session, error)
 		}
 		s, err := decodeSession(plain)
 		if err == nil {
+			if err = l.forThisClient(s); err != nil {
+				return nil, err
+			}
 			l.opened.put(value, s)
 		}
 		return s, err
@@ -117,7 +120,21 @@ func (l *Login) loadSession(ctx context.Context, value string) (*session, error)
 		// The store returned another session's value for this id.
 		return nil, errors.New("stored session belongs to another id")
 	}
+	if err == nil {
+		err = l.forThisClient(s)
+	}
 	return s, err
+}
+
+// forThisClient: the session's ID token was issued to this app's client.
+// Another app that shares the SessionSecret and cookie name (staging and
+// production, say) seals sessions that open here; their ID tokens name
+// another audience.
+func (l *Login) forThisClient(s *session) error {
+	if !contains(s.claims.Audience, l.cfg.Client.ClientID) {
+		return errors.New("session of another client (its ID token's aud)")
+	}
+	return nil
 }
 
 // storeSession writes s to the session store, tagged with its sid and sub
