@@ -13,7 +13,8 @@ import (
 type denyList struct {
 	keep time.Duration
 
-	mu       sync.Mutex           // guards the maps
+	mu       sync.Mutex           // guards the maps and swept
+	swept    time.Time            // last sweep of expired entries
 	sids     map[string]time.Time // provider session id → when logged out
 	subs     map[string]time.Time // subject → logout time; sessions created before it end
 	sidless  map[string]time.Time // subject → logout time, for sessions whose ID token had no sid
@@ -52,6 +53,12 @@ func (d *denyList) add(m map[string]time.Time, key string, now time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	m[key] = now
+	// Sweep at most once a minute: a scan on every add made n sign-outs
+	// cost O(n²) under the lock every signed-in request takes.
+	if now.Sub(d.swept) < time.Minute && !now.Before(d.swept) {
+		return
+	}
+	d.swept = now
 	for _, mm := range []map[string]time.Time{d.sids, d.subs, d.sidless, d.sessions} {
 		for k, t := range mm {
 			if now.Sub(t) > d.keep {
