@@ -46,7 +46,7 @@ func (l *Login) backChannelLogout(w http.ResponseWriter, r *http.Request) {
 type logoutClaims struct {
 	SessionID string                     `json:"sid"`
 	Events    map[string]json.RawMessage `json:"events"`
-	Nonce     *json.RawMessage           `json:"nonce"`
+	Nonce     json.RawMessage            `json:"nonce"` // non-nil when present, even as null
 }
 
 // checkLogoutToken returns the sid and sub of a valid logout token.

@@ -28,10 +28,28 @@ type session struct {
 
 // idClaims are the ID token claims the middleware itself uses.
 type idClaims struct {
-	Subject   string `json:"sub"`
-	SessionID string `json:"sid"`
-	Email     string `json:"email"`
-	Name      string `json:"name"`
+	Subject   string   `json:"sub"`
+	SessionID string   `json:"sid"`
+	Email     string   `json:"email"`
+	Name      string   `json:"name"`
+	Audience  audience `json:"aud"`
+}
+
+// audience is the aud claim, a string or an array of strings.
+type audience []string
+
+func (a *audience) UnmarshalJSON(b []byte) error {
+	var one string
+	if json.Unmarshal(b, &one) == nil {
+		*a = audience{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return err
+	}
+	*a = many
+	return nil
 }
 
 const sessionVersion = 1

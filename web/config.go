@@ -79,7 +79,8 @@ type Config struct {
 	// request the app receives; an inbound request's own copies are
 	// always removed first. Optional; default off.
 	IdentityHeaders bool
-	// Disabled is the kill switch: Wrap returns the app unwrapped, and
+	// Disabled is the kill switch: Wrap returns the app unwrapped (with
+	// IdentityHeaders, only the inbound identity headers removed), and
 	// New logs it as a warning. Configuration only: no request can switch
 	// it.
 	Disabled bool
@@ -121,7 +122,11 @@ func checkConfig(c Config) (Config, error) {
 	if u, _ := url.Parse(c.ExternalURL); u.RawQuery != "" || u.Fragment != "" || strings.Trim(u.Path, "/") != "" {
 		return c, invalid("ExternalURL", "is not an origin (scheme and host only; the middleware's paths start at /)")
 	}
-	c.ExternalURL = strings.TrimRight(c.ExternalURL, "/")
+	// Scheme and host compared as browsers write them: "HTTPS://App.Example"
+	// is an https origin (Secure, __Host- cookies) whose Origin header reads
+	// "https://app.example".
+	u, _ := url.Parse(c.ExternalURL)
+	c.ExternalURL = u.Scheme + "://" + strings.ToLower(u.Host)
 	if len(c.SessionSecret) < MinSecretLength {
 		return c, invalid("SessionSecret", "is shorter than 32 bytes (there is no default secret)")
 	}

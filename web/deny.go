@@ -8,11 +8,13 @@ import (
 // denyList remembers, within this process, the sessions that ended while
 // their cookies may still be sent: back-channel logouts by sid or sub, and
 // sessions whose refresh was refused. Entries are kept for the session
-// lifetime (no session that began before a logout outlives it).
+// lifetime (no session that began before a logout outlives it). A logout
+// by sid or sub ends the sessions created at or before it.
 type denyList struct {
 	keep time.Duration
 
-	mu       sync.Mutex           // guards the maps
+	mu       sync.Mutex           // guards the maps and swept
+	swept    time.Time            // last sweep of expired entries
 	sids     map[string]time.Time // provider session id → when logged out
 	subs     map[string]time.Time // subject → logout time; sessions created before it end
 	sidless  map[string]time.Time // subject → logout time, for sessions whose ID token had no sid
@@ -29,7 +31,10 @@ func (d *denyList) denies(s *session) bool {
 	if _, ok := d.sessions[s.id]; ok {
 		return true
 	}
-	if _, ok := d.sids[s.claims.SessionID]; ok && s.claims.SessionID != "" {
+	// Like subs, a sid ends the sessions that began before its logout: a
+	// later sign-in that the provider gives the same sid is a new session
+	// (denying it would send the browser round the login forever).
+	if t, ok := d.sids[s.claims.SessionID]; ok && s.claims.SessionID != "" && !s.created.After(t) {
 		return true
 	}
 	if t, ok := d.sidless[s.claims.Subject]; ok && s.claims.SessionID == "" && !s.created.After(t) {
@@ -48,6 +53,12 @@ func (d *denyList) add(m map[string]time.Time, key string, now time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	m[key] = now
+	// Sweep at most once a minute: a scan on every add made n sign-outs
+	// cost O(n²) under the lock every signed-in request takes.
+	if now.Sub(d.swept) < time.Minute && !now.Before(d.swept) {
+		return
+	}
+	d.swept = now
 	for _, mm := range []map[string]time.Time{d.sids, d.subs, d.sidless, d.sessions} {
 		for k, t := range mm {
 			if now.Sub(t) > d.keep {

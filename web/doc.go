@@ -29,7 +29,9 @@
 // to the provider; any other method, and a request that asks for JSON,
 // gets 401. Paths are matched on the cleaned URL path only (see
 // [Config].ProtectedPaths), so encoded slashes, dot segments, double slashes, a
-// query or a fragment never bypass the check.
+// query or a fragment never bypass the check. A request is protected when
+// any reading of its path is protected: as given (URL.Path and URL.RawPath),
+// decoded further, with backslashes as slashes, without ";" parameters.
 //
 // # Login
 //

@@ -65,9 +65,14 @@ func (id *Identity) Decode(v any) error {
 }
 
 // Authorize returns the user's access token, refreshed first when due.
-// The token must not be modified.
+// The token must not be modified. Once the session has ended in this
+// process (sign-out, back-channel logout, a refused refresh) it is an
+// *[authorizer.InvalidCredentialsError].
 func (id *Identity) Authorize(ctx context.Context) (*oauth2.Token, error) {
 	s := id.s.Load()
+	if id.l.denied.denies(s) {
+		return nil, &authorizer.InvalidCredentialsError{Err: errors.New("web: the session ended; sign in again")}
+	}
 	if s.refreshDue(id.l.cfg.Now()) {
 		return id.refresh(ctx, s)
 	}

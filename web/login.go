@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 
@@ -115,10 +116,19 @@ func (l *Login) Close() error {
 // Wrap returns a handler that serves the middleware's own paths, requires a
 // session on the protected paths, and passes every other request to app
 // (with the Identity in its context when the browser is signed in). With
-// [Config].Disabled it returns app itself.
+// [Config].Disabled it returns app itself, or with [Config].IdentityHeaders
+// app behind a handler that only removes the inbound identity headers (an
+// app that trusts them must not get a visitor's own copy).
 func (l *Login) Wrap(app http.Handler) http.Handler {
 	if l.cfg.Disabled {
-		return app
+		if !l.cfg.IdentityHeaders {
+			return app
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			r.Header.Del("X-Forwarded-User")
+			r.Header.Del("X-Forwarded-Email")
+			app.ServeHTTP(w, r)
+		})
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		l.serve(w, r, app)
@@ -140,7 +150,7 @@ func (l *Login) serve(w http.ResponseWriter, r *http.Request, app http.Handler) 
 	}
 	cookies := r.Cookies()
 	id := l.identify(w, r, cookies)
-	if id == nil && protected(l.rules, r.URL.Path) {
+	if id == nil && (protected(l.rules, r.URL.Path) || r.URL.RawPath != "" && protected(l.rules, r.URL.RawPath)) {
 		l.challenge(w, r)
 		return
 	}
@@ -182,11 +192,20 @@ func wantsHTML(r *http.Request) bool {
 	return !strings.Contains(accept, "application/json") || strings.Contains(accept, "text/html")
 }
 
+// originOf is the origin of an absolute URL as a browser's Origin header
+// writes it: lower case, without the scheme's default port ("" when u has
+// no host).
 func originOf(u string) string {
-	i := strings.Index(u, "://")
-	rest := u[i+3:]
-	if j := strings.IndexByte(rest, '/'); j >= 0 {
-		rest = rest[:j]
+	p, err := url.Parse(u)
+	if err != nil || p.Host == "" {
+		return ""
 	}
-	return u[:i+3] + rest
+	host := strings.ToLower(p.Host)
+	scheme := strings.ToLower(p.Scheme)
+	if scheme == "https" {
+		host = strings.TrimSuffix(host, ":443")
+	} else if scheme == "http" {
+		host = strings.TrimSuffix(host, ":80")
+	}
+	return scheme + "://" + host
 }

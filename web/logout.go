@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"strings"
 )
 
 // signOut: POST ends the session (after the origin check) and sends the
@@ -67,9 +66,6 @@ func (l *Login) sameOrigin(r *http.Request) bool {
 	if o := r.Header.Get("Origin"); o != "" {
 		return o == l.origin
 	}
-	ref, err := url.Parse(r.Header.Get("Referer"))
-	if err != nil || ref.Host == "" {
-		return false
-	}
-	return strings.EqualFold(ref.Scheme+"://"+ref.Host, l.origin)
+	ref := originOf(r.Header.Get("Referer"))
+	return ref != "" && ref == l.origin
 }

@@ -52,9 +52,57 @@ func (r pathRule) matches(p string) bool {
 }
 
 // protected reports whether a request for urlPath (URL.Path, already
-// percent-decoded once) needs a session.
+// percent-decoded once) needs a session. The app behind the middleware may
+// read the path in any of several forms, so the request is protected when
+// any of them is: the path as given (what http.ServeMux routes on), and as
+// decoded again up to three times, each cleaned with backslashes kept and
+// with backslashes read as slashes, and each also without ";" parameters
+// or what follows a "?" or "#". Matching only the most-decoded form
+// would let "/private/x%252F..%252F..%252Fpublic" pass as "/public" while
+// the app routes it to /private/.
 func protected(rules []pathRule, urlPath string) bool {
-	p := matchPath(urlPath)
+	p := urlPath
+	for i := 0; ; i++ {
+		if matchesForm(rules, p) {
+			return true
+		}
+		if strings.Contains(p, "\\") && matchesForm(rules, strings.ReplaceAll(p, "\\", "/")) {
+			return true
+		}
+		if i == 3 || !strings.Contains(p, "%") {
+			return false
+		}
+		d, err := url.PathUnescape(p)
+		if err != nil || d == p {
+			return false
+		}
+		p = d
+	}
+}
+
+// matchesForm matches p cleaned, and also as a server that ends the path
+// at a "?" or "#" (decoded from %3F, %23) and drops ";" parameters from
+// each segment (Java servlet containers) would read it.
+func matchesForm(rules []pathRule, p string) bool {
+	if matchesAny(rules, cleanPath(p)) {
+		return true
+	}
+	if !strings.ContainsAny(p, ";?#") {
+		return false
+	}
+	if i := strings.IndexAny(p, "?#"); i >= 0 {
+		p = p[:i]
+	}
+	segs := strings.Split(p, "/")
+	for i, seg := range segs {
+		if j := strings.IndexByte(seg, ';'); j >= 0 {
+			segs[i] = seg[:j]
+		}
+	}
+	return matchesAny(rules, cleanPath(strings.Join(segs, "/")))
+}
+
+func matchesAny(rules []pathRule, p string) bool {
 	for _, r := range rules {
 		if r.matches(p) {
 			return true

@@ -26,3 +26,13 @@ func redacted(s string) string {
 	}
 	return "REDACTED"
 }
+
+// String shows the Login by its Config, without secrets: printing a *Login
+// with any verb, or logging it, never shows the client or session secret.
+func (l *Login) String() string { return "web.Login{" + l.cfg.String() + "}" }
+
+// Format prints String for every verb.
+func (l *Login) Format(f fmt.State, _ rune) { fmt.Fprint(f, l.String()) }
+
+// LogValue logs String.
+func (l *Login) LogValue() slog.Value { return slog.StringValue(l.String()) }

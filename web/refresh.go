@@ -46,6 +46,11 @@ func newRefresher(l *Login) *refresher {
 // grant; a caller whose ctx ends leaves (with ctx's error) while the grant
 // goes on for the others.
 func (f *refresher) refresh(ctx context.Context, s *session) (*session, error) {
+	if f.l.denied.denies(s) {
+		// Signed out, or logged out by the provider: an Identity the app
+		// kept gets no new tokens.
+		return nil, &authorizer.InvalidCredentialsError{Err: errors.New("web: the session ended; sign in again")}
+	}
 	now := f.l.cfg.Now()
 	f.mu.Lock()
 	if n := f.recent[s.id]; n != nil && !n.issued.Before(s.issued) {
@@ -84,7 +89,7 @@ func (f *refresher) run(c *call, s *session) {
 	defer cancel()
 	ns, err := f.l.refreshGrant(ctx, s)
 	if err == nil && f.l.cfg.SessionStore != nil {
-		err = f.l.storeSession(ctx, ns)
+		err = f.l.restoreSession(ctx, ns)
 	}
 	f.mu.Lock()
 	delete(f.calls, s.id)
@@ -111,6 +116,27 @@ func (f *refresher) remember(ns *session) {
 	}
 	f.recent[ns.id] = ns
 }
+
+// restoreSession writes a refreshed session back to the store, unless it
+// ended while its refresh was in flight (a back-channel logout or sign-out
+// here, or its deletion from the store by another replica): storing it
+// again would bring it back on every replica. A deletion between the Get
+// and the Put can still be undone; closing that needs a conditional Put.
+func (l *Login) restoreSession(ctx context.Context, ns *session) error {
+	if l.denied.denies(ns) {
+		return errSessionEnded
+	}
+	if _, err := l.cfg.SessionStore.Get(ctx, ns.id); err != nil {
+		if errors.Is(err, ErrSessionNotFound) {
+			return errSessionEnded
+		}
+		return err
+	}
+	return l.storeSession(ctx, ns)
+}
+
+// errSessionEnded: the session ended while it was being refreshed.
+var errSessionEnded = errors.New("web: the session ended during its refresh")
 
 // close refuses new grants from now on.
 func (f *refresher) close() {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/seed-d44eba79/authorizer"
 	"github.com/seed-d44eba79/authorizer/data"
 )
 
@@ -59,12 +60,20 @@ func (l *Login) refreshSession(w http.ResponseWriter, r *http.Request, s *sessio
 	}
 }
 
+// temporary: the provider did not refuse the refresh. A grant cut short
+// (Close, refreshTimeout, the request gone) is temporary here, even though
+// an AuthorizationError reports a cancelled call as not worth retrying:
+// ending the session for it would delete it from a shared store when one
+// replica shuts down.
 func temporary(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, authorizer.ErrClosed) {
+		return true
+	}
 	var t interface{ Temporary() bool }
 	if errors.As(err, &t) {
 		return t.Temporary()
 	}
-	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+	return false
 }
 
 // refreshDue: the access token is within its expiration gap
@@ -87,6 +96,9 @@ func (l *Login) loadSession(ctx context.Context, value string) (*session, error)
 		}
 		s, err := decodeSession(plain)
 		if err == nil {
+			if err = l.forThisClient(s); err != nil {
+				return nil, err
+			}
 			l.opened.put(value, s)
 		}
 		return s, err
@@ -103,7 +115,26 @@ func (l *Login) loadSession(ctx context.Context, value string) (*session, error)
 	if !ok {
 		return nil, errors.New("stored session does not open")
 	}
-	return decodeSession(plain)
+	s, err := decodeSession(plain)
+	if err == nil && s.id != string(id) {
+		// The store returned another session's value for this id.
+		return nil, errors.New("stored session belongs to another id")
+	}
+	if err == nil {
+		err = l.forThisClient(s)
+	}
+	return s, err
+}
+
+// forThisClient: the session's ID token was issued to this app's client.
+// Another app that shares the SessionSecret and cookie name (staging and
+// production, say) seals sessions that open here; their ID tokens name
+// another audience.
+func (l *Login) forThisClient(s *session) error {
+	if !contains(s.claims.Audience, l.cfg.Client.ClientID) {
+		return errors.New("session of another client (its ID token's aud)")
+	}
+	return nil
 }
 
 // storeSession writes s to the session store, tagged with its sid and sub
