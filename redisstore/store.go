@@ -105,7 +105,8 @@ func (s *Store) keys(cacheKey string) keys {
 
 // Load returns the token stored under key, or (nil, nil) when there is
 // none, or when the stored value does not open with the keyring (sealed
-// for another key or fence, by another key, or not by a Store).
+// for another key or fence, by another key, or not by a Store, including
+// a Redis key of another type).
 func (s *Store) Load(ctx context.Context, key string) (*oauth2.Token, error) {
 	k := s.keys(key)
 	var vals []any
@@ -113,6 +114,9 @@ func (s *Store) Load(ctx context.Context, key string) (*oauth2.Token, error) {
 		vals, err = s.client.HMGet(ctx, k.tok, "v", "f").Result()
 		return err
 	})
+	if isWrongType(err) {
+		return nil, nil // not a Store's value: absent
+	}
 	if err != nil {
 		return nil, err
 	}
