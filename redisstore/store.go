@@ -55,10 +55,11 @@ var (
 // client must have ContextTimeoutEnabled set: without it go-redis ignores
 // context deadlines and a call to a paused Redis lasts the client's read
 // timeout (seconds) instead of the Store's call timeout. A client whose
-// options show it unset, a nil client, a key that is not 32 bytes, or an
+// options show it unset, a nil client (or a nil *redis.Client, *redis.ClusterClient or
+// *redis.Ring), a nil Option, a key that is not 32 bytes, or an
 // invalid option is an [*authorizer.InvalidConfigError].
 func New(client redis.UniversalClient, key []byte, opts ...Option) (*Store, error) {
-	if client == nil {
+	if client == nil || isNilPointer(client) {
 		return nil, invalid("New client", "is nil")
 	}
 	if !contextTimeoutEnabled(client) {
@@ -76,6 +77,20 @@ func New(client redis.UniversalClient, key []byte, opts ...Option) (*Store, erro
 	b := &breaker{failures: cfg.breakerFailures, cooldown: cfg.breakerCooldown,
 		now: cfg.now, logger: cfg.logger}
 	return &Store{client: client, cfg: cfg, ring: ring, breaker: b, leases: map[string]lease{}}, nil
+}
+
+// isNilPointer reports a typed nil client of the known types, whose
+// Options method would panic.
+func isNilPointer(client redis.UniversalClient) bool {
+	switch c := client.(type) {
+	case *redis.Client:
+		return c == nil
+	case *redis.ClusterClient:
+		return c == nil
+	case *redis.Ring:
+		return c == nil
+	}
+	return false
 }
 
 // contextTimeoutEnabled reports whether client honours context deadlines,
