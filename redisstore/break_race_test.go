@@ -66,15 +66,36 @@ func raceSeeds(t *testing.T) []uint64 {
 //     WithMaxWait(300ms) (a spin makes hundreds).
 func TestBreakRandomizedFleet(t *testing.T) {
 	for _, seed := range raceSeeds(t) {
-		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) { runFleet(t, seed) })
+		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
+			mr := miniredis.RunT(t)
+			leaseTTL := 60 * time.Millisecond
+			runFleet(t, seed, mr.Addr(), leaseTTL, func() { mr.FastForward(leaseTTL + time.Millisecond) })
+		})
 	}
 }
 
-func runFleet(t *testing.T, seed uint64) {
+// The same against a real redis-server (AUTHORIZER_REDIS_ADDR). Leases
+// last 5 s and are renewed, so they end only when the chaos goroutine
+// deletes them (a forced expiry), not because the machine is slow.
+func TestBreakRandomizedFleetRealRedis(t *testing.T) {
+	addr := peerEnv(t, "AUTHORIZER_REDIS_ADDR")
+	c := newClient(t, addr)
+	for _, seed := range raceSeeds(t) {
+		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
+			prefix := fmt.Sprintf("break-%d-%d:", seed, time.Now().UnixNano())
+			var locks []string
+			for ki := range 3 {
+				locks = append(locks, (&Store{cfg: config{prefix: prefix}}).keys("key-"+strconv.Itoa(ki)).lock)
+			}
+			runFleet(t, seed, addr, 5*time.Second, func() { c.Del(context.Background(), locks...) },
+				WithPrefix(prefix))
+		})
+	}
+}
+
+func runFleet(t *testing.T, seed uint64, addr string, leaseTTL time.Duration, expire func(), opts ...Option) {
 	t.Logf("seed %d (AUTHORIZER_BREAK_SEED=%d replays it)", seed, seed)
 	const replicas, nkeys, perWorker = 5, 3, 25
-	leaseTTL := 60 * time.Millisecond
-	mr := miniredis.RunT(t)
 	ep := &epochs{}
 	books := make([]*keyBook, nkeys)
 	for i := range books {
@@ -98,7 +119,7 @@ func runFleet(t *testing.T, seed uint64) {
 			case <-time.After(time.Duration(r.IntN(15)) * time.Millisecond):
 			}
 			ep.mu.Lock() // the expiry and the count move together for readers
-			mr.FastForward(leaseTTL + time.Millisecond)
+			expire()
 			ep.n++
 			ep.mu.Unlock()
 		}
@@ -112,7 +133,8 @@ func runFleet(t *testing.T, seed uint64) {
 				n = 2
 			}
 			for w := range n {
-				s, cc := countedStore(t, mr.Addr(), WithLeaseTTL(leaseTTL), WithMaxWait(300*time.Millisecond))
+				s, cc := countedStore(t, addr, append([]Option{WithLeaseTTL(leaseTTL),
+					WithMaxWait(300 * time.Millisecond)}, opts...)...)
 				_ = w
 				wg.Add(1)
 				go func(s *Store, cc *callCounter, rep, ki, w int) {
@@ -134,7 +156,7 @@ func runFleet(t *testing.T, seed uint64) {
 	wg.Wait()
 	close(stop)
 	<-chaosDone
-	mr.FastForward(time.Hour) // the dead holders' leases expire; their renewals stop
+	expire() // the dead holders' leases end; their renewals stop
 	for _, u := range orphans {
 		_ = u()
 	}
