@@ -156,7 +156,8 @@ func (s *Store) Load(ctx context.Context, key string) (*oauth2.Token, error) {
 // [Store.Lock]) it replaces the stored token unless a newer lease's holder
 // stored one since; without a lease it only fills an empty key. A refused
 // write is not an error. The key expires DefaultTTLMargin (see
-// [WithTTLMargin]) after the token does.
+// [WithTTLMargin]) after the token does (or 10 years and the margin from
+// now, for a token expiring later).
 func (s *Store) Store(ctx context.Context, key string, tok *oauth2.Token) error {
 	if tok == nil || tok.AccessToken == "" {
 		return errors.New("redisstore: no token to store")
@@ -171,7 +172,7 @@ func (s *Store) Store(ctx context.Context, key string, tok *oauth2.Token) error 
 	ttl := s.cfg.noExpiryTTL
 	if !tok.Expiry.IsZero() {
 		expiryMS = tok.Expiry.UnixMilli()
-		ttl = max(tok.Expiry.Sub(s.cfg.now()), 0) + s.cfg.ttlMargin
+		ttl = min(max(tok.Expiry.Sub(s.cfg.now()), 0), maxTokenTTL) + s.cfg.ttlMargin
 	}
 	ttl = max(ttl, time.Millisecond)
 	return s.do(ctx, func(ctx context.Context) error {
@@ -179,6 +180,11 @@ func (s *Store) Store(ctx context.Context, key string, tok *oauth2.Token) error 
 			fence, sealed, expiryMS, ttl.Milliseconds()).Err()
 	})
 }
+
+// maxTokenTTL caps the time to a token's expiry that its TTL counts: an
+// expiry centuries away (a huge expires_in) would overflow the TTL
+// arithmetic, or be refused by PEXPIRE.
+const maxTokenTTL = 10 * 365 * 24 * time.Hour
 
 // Delete removes the token under key.
 func (s *Store) Delete(ctx context.Context, key string) error {
