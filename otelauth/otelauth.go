@@ -100,11 +100,15 @@ func WithAttributes(kv ...attribute.KeyValue) Option {
 	return func(c *config) { c.attrs = append(c.attrs, kv...) }
 }
 
-// New returns an Observer. It fails only when the MeterProvider refuses an
-// instrument; the error is an [*authorizer.InvalidConfigError].
+// New returns an Observer. It fails only when an option is nil or the
+// MeterProvider refuses an instrument; the error is an
+// [*authorizer.InvalidConfigError].
 func New(opts ...Option) (*Observer, error) {
 	c := config{now: time.Now}
 	for _, o := range opts {
+		if o == nil {
+			return nil, &authorizer.InvalidConfigError{Setting: "otelauth: New option", Problem: "is nil"}
+		}
 		o(&c)
 	}
 	if c.mp == nil {

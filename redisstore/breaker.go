@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -87,8 +88,9 @@ func (b *breaker) log(level slog.Level, msg string, attrs ...slog.Attr) {
 
 // do runs one Redis call with its own deadline, through the breaker. A
 // failure of Redis (or of the network, or the deadline) counts against the
-// breaker and is returned wrapping ErrUnavailable; redis.Nil and the
-// caller's own cancellation do not count.
+// breaker and is returned wrapping ErrUnavailable; redis.Nil, a
+// WRONGTYPE reply (returned as it is) and the caller's own cancellation
+// do not count.
 func (s *Store) do(ctx context.Context, f func(ctx context.Context) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -100,7 +102,7 @@ func (s *Store) do(ctx context.Context, f func(ctx context.Context) error) error
 	defer cancel()
 	err := f(cctx)
 	switch {
-	case err == nil || errors.Is(err, redis.Nil):
+	case err == nil || errors.Is(err, redis.Nil) || isWrongType(err):
 		s.breaker.done(succeeded)
 		return err
 	case ctx.Err() != nil:
@@ -109,6 +111,13 @@ func (s *Store) do(ctx context.Context, f func(ctx context.Context) error) error
 	}
 	s.breaker.done(failed)
 	return &unavailableError{err: err}
+}
+
+// isWrongType reports a WRONGTYPE reply: Redis answered (so it does not
+// count against the breaker), about a key that holds what no Store wrote.
+func isWrongType(err error) bool {
+	var re redis.Error
+	return errors.As(err, &re) && strings.HasPrefix(re.Error(), "WRONGTYPE")
 }
 
 // unavailableError wraps a failed call's cause and ErrUnavailable.

@@ -53,7 +53,10 @@ func (s *Store) Lock(ctx context.Context, key string) (unlock func() error, err 
 		if got {
 			return s.hold(k.lock, lease{value: value, fence: n}), nil
 		}
-		sleep := min(jitter(wait), time.Duration(n)*time.Millisecond+time.Millisecond)
+		sleep := jitter(wait)
+		if n > 0 { // n <= 0: a lease key without TTL (not a Store's); back off
+			sleep = min(sleep, time.Duration(n)*time.Millisecond+time.Millisecond)
+		}
 		if !s.cfg.now().Add(sleep).Before(giveUp) {
 			s.log(slog.LevelDebug, "redisstore: lease still held; going ahead without it")
 			return noUnlock, nil
@@ -84,7 +87,8 @@ func (s *Store) waitDeadline(ctx context.Context) time.Time {
 }
 
 // acquire runs acquireScript: (true, fence) when the lease is taken,
-// (false, remaining ms) when another replica holds it.
+// (false, remaining ms) when another replica holds it; the remaining ms
+// is -1 when the lease key has no TTL.
 func (s *Store) acquire(ctx context.Context, k keys, value string) (bool, int64, error) {
 	var res []any
 	err := s.do(ctx, func(ctx context.Context) (err error) {
@@ -100,7 +104,7 @@ func (s *Store) acquire(ctx context.Context, k keys, value string) (bool, int64,
 	}
 	got, _ := res[0].(int64)
 	n, _ := res[1].(int64)
-	return got == 1, max(n, 0), nil
+	return got == 1, n, nil
 }
 
 // release ends a lease: forgets it here, and deletes it in Redis when it

@@ -64,6 +64,9 @@ func newConfig(opts []Option) (config, error) {
 		breakerCooldown: DefaultBreakerCooldown, ttlMargin: DefaultTTLMargin,
 		noExpiryTTL: DefaultNoExpiryTTL, now: time.Now}
 	for _, o := range opts {
+		if o == nil {
+			return config{}, invalid("New option", "is nil")
+		}
 		if err := o(&c); err != nil {
 			return config{}, err
 		}

@@ -9,15 +9,23 @@ import "github.com/redis/go-redis/v9"
 // acquireScript takes the lease (KEYS[1] = lock) when it is free, with
 // value ARGV[1] for ARGV[2] ms, and returns {1, fence}: the fencing
 // counter (KEYS[2]) incremented, and kept above the fence of the stored
-// token (KEYS[3]) even when the counter was lost. Otherwise it returns
+// token (KEYS[3]) even when the counter was lost. A counter or stored
+// fence that is not an integer in [0, 2^53) (written by someone else) is
+// read as 0 and never makes the script fail: a script error after SET NX
+// would leave a lease nobody holds. Otherwise it returns
 // {0, the lease's remaining ms}.
 var acquireScript = redis.NewScript(`
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  local f = redis.call('INCR', KEYS[2])
-  local s = tonumber(redis.call('HGET', KEYS[3], 'f') or '0')
-  if s >= f then
+  local function fence(v)
+    local n = tonumber(v) -- nil for an error reply
+    if type(n) ~= 'number' or n ~= n or n < 0 or n >= 2^53 then return 0 end
+    return math.floor(n)
+  end
+  local f = fence(redis.pcall('INCR', KEYS[2]))
+  local s = fence(redis.pcall('HGET', KEYS[3], 'f'))
+  if s >= f or f == 0 then
     f = s + 1
-    redis.call('SET', KEYS[2], f)
+    redis.call('SET', KEYS[2], string.format('%d', f))
   end
   redis.call('PEXPIRE', KEYS[2], ARGV[3])
   return {1, f}
@@ -40,12 +48,21 @@ return 0
 // TTL ARGV[4] ms, unless the stored token carries a higher fence: a holder
 // whose lease expired mid-request cannot overwrite the newer holder's
 // token. Fence 0 (a write made without a lease) only fills an empty key.
+// A key of another type, or a stored fence that is not an integer in
+// [0, 2^53), is not a Store's: a lease holder replaces it.
 // It returns 1 when written, 0 when refused.
 var storeScript = redis.NewScript(`
 local f = tonumber(ARGV[1])
+if redis.call('TYPE', KEYS[1]).ok ~= 'hash' then
+  redis.call('DEL', KEYS[1])
+end
 local s = redis.call('HGET', KEYS[1], 'f')
-if s and (f == 0 or tonumber(s) > f) then
-  return 0
+if s then
+  s = tonumber(s)
+  if type(s) ~= 'number' or s ~= s or s < 0 or s >= 2^53 then s = 0 end
+  if f == 0 or s > f then
+    return 0
+  end
 end
 redis.call('HSET', KEYS[1], 'v', ARGV[2], 'f', ARGV[1], 'e', ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])

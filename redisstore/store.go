@@ -55,10 +55,11 @@ var (
 // client must have ContextTimeoutEnabled set: without it go-redis ignores
 // context deadlines and a call to a paused Redis lasts the client's read
 // timeout (seconds) instead of the Store's call timeout. A client whose
-// options show it unset, a nil client, a key that is not 32 bytes, or an
+// options show it unset, a nil client (or a nil *redis.Client, *redis.ClusterClient or
+// *redis.Ring), a nil Option, a key that is not 32 bytes, or an
 // invalid option is an [*authorizer.InvalidConfigError].
 func New(client redis.UniversalClient, key []byte, opts ...Option) (*Store, error) {
-	if client == nil {
+	if client == nil || isNilPointer(client) {
 		return nil, invalid("New client", "is nil")
 	}
 	if !contextTimeoutEnabled(client) {
@@ -76,6 +77,20 @@ func New(client redis.UniversalClient, key []byte, opts ...Option) (*Store, erro
 	b := &breaker{failures: cfg.breakerFailures, cooldown: cfg.breakerCooldown,
 		now: cfg.now, logger: cfg.logger}
 	return &Store{client: client, cfg: cfg, ring: ring, breaker: b, leases: map[string]lease{}}, nil
+}
+
+// isNilPointer reports a typed nil client of the known types, whose
+// Options method would panic.
+func isNilPointer(client redis.UniversalClient) bool {
+	switch c := client.(type) {
+	case *redis.Client:
+		return c == nil
+	case *redis.ClusterClient:
+		return c == nil
+	case *redis.Ring:
+		return c == nil
+	}
+	return false
 }
 
 // contextTimeoutEnabled reports whether client honours context deadlines,
@@ -105,7 +120,8 @@ func (s *Store) keys(cacheKey string) keys {
 
 // Load returns the token stored under key, or (nil, nil) when there is
 // none, or when the stored value does not open with the keyring (sealed
-// for another key or fence, by another key, or not by a Store).
+// for another key or fence, by another key, or not by a Store, including
+// a Redis key of another type).
 func (s *Store) Load(ctx context.Context, key string) (*oauth2.Token, error) {
 	k := s.keys(key)
 	var vals []any
@@ -113,6 +129,9 @@ func (s *Store) Load(ctx context.Context, key string) (*oauth2.Token, error) {
 		vals, err = s.client.HMGet(ctx, k.tok, "v", "f").Result()
 		return err
 	})
+	if isWrongType(err) {
+		return nil, nil // not a Store's value: absent
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +156,8 @@ func (s *Store) Load(ctx context.Context, key string) (*oauth2.Token, error) {
 // [Store.Lock]) it replaces the stored token unless a newer lease's holder
 // stored one since; without a lease it only fills an empty key. A refused
 // write is not an error. The key expires DefaultTTLMargin (see
-// [WithTTLMargin]) after the token does.
+// [WithTTLMargin]) after the token does (or 10 years and the margin from
+// now, for a token expiring later).
 func (s *Store) Store(ctx context.Context, key string, tok *oauth2.Token) error {
 	if tok == nil || tok.AccessToken == "" {
 		return errors.New("redisstore: no token to store")
@@ -152,7 +172,7 @@ func (s *Store) Store(ctx context.Context, key string, tok *oauth2.Token) error 
 	ttl := s.cfg.noExpiryTTL
 	if !tok.Expiry.IsZero() {
 		expiryMS = tok.Expiry.UnixMilli()
-		ttl = max(tok.Expiry.Sub(s.cfg.now()), 0) + s.cfg.ttlMargin
+		ttl = min(max(tok.Expiry.Sub(s.cfg.now()), 0), maxTokenTTL) + s.cfg.ttlMargin
 	}
 	ttl = max(ttl, time.Millisecond)
 	return s.do(ctx, func(ctx context.Context) error {
@@ -160,6 +180,11 @@ func (s *Store) Store(ctx context.Context, key string, tok *oauth2.Token) error 
 			fence, sealed, expiryMS, ttl.Milliseconds()).Err()
 	})
 }
+
+// maxTokenTTL caps the time to a token's expiry that its TTL counts: an
+// expiry centuries away (a huge expires_in) would overflow the TTL
+// arithmetic, or be refused by PEXPIRE.
+const maxTokenTTL = 10 * 365 * 24 * time.Hour
 
 // Delete removes the token under key.
 func (s *Store) Delete(ctx context.Context, key string) error {

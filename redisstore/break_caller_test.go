@@ -1,0 +1,126 @@
+package redisstore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+	"github.com/seed-d44eba79/authorizer"
+)
+
+// Careless callers get an InvalidConfigError, never a panic.
+func TestBreakNewCarelessCallers(t *testing.T) {
+	mr := miniredis.RunT(t)
+	var nilClient *redis.Client
+	var nilCluster *redis.ClusterClient
+	var nilRing *redis.Ring
+	for name, call := range map[string]func() error{
+		"typed nil *redis.Client":        func() error { _, err := New(nilClient, testKey); return err },
+		"typed nil *redis.ClusterClient": func() error { _, err := New(nilCluster, testKey); return err },
+		"typed nil *redis.Ring":          func() error { _, err := New(nilRing, testKey); return err },
+		"nil Option":                     func() error { _, err := New(newClient(t, mr.Addr()), testKey, nil); return err },
+	} {
+		t.Run(name, func(t *testing.T) {
+			var err error
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						err = fmt.Errorf("panic: %v", r)
+					}
+				}()
+				err = call()
+			}()
+			var ice *authorizer.InvalidConfigError
+			if !errors.As(err, &ice) {
+				t.Errorf("New = %v; want an *authorizer.InvalidConfigError", err)
+			}
+		})
+	}
+}
+
+// Neither the key nor a token reaches a printed Store, whatever the verb
+// (also of its config), an error or a log record.
+func TestBreakKeyNeverPrinted(t *testing.T) {
+	mr := miniredis.RunT(t)
+	key := bytes.Repeat([]byte("K"), 32)
+	var logs bytes.Buffer
+	s, err := New(newClient(t, mr.Addr()), key, WithOlderKeys(bytes.Repeat([]byte("O"), 32)),
+		WithLogger(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	unlock, _ := s.Lock(ctx, "k")
+	_ = s.Store(ctx, "k", token("secret-access", time.Now().Add(time.Hour)))
+	_ = unlock()
+	mr.HSet(s.keys("k").tok, "v", "garbage") // logs a warning
+	_, _ = s.Load(ctx, "k")
+	var out strings.Builder
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%x", "%q"} {
+		fmt.Fprintf(&out, verb+"\n", s)
+		fmt.Fprintf(&out, verb+"\n", s.cfg)
+	}
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("store", "s", s)
+	all := out.String() + logs.String()
+	for _, needle := range []string{"KKKK", "OOOO", "4b4b4b4b", "secret-access", "75, 75, 75"} {
+		if strings.Contains(all, needle) {
+			t.Errorf("printed output holds %q", needle)
+		}
+	}
+}
+
+// FINDING (medium): a Store has no Close, and a lease whose unlock is
+// never called (a caller that panics between Lock and unlock without a
+// defer, or forgets it) is renewed forever by its goroutine: it never
+// expires, the goroutine leaks, and every other replica waits WithMaxWait
+// (10 s by default, or 9/10 of its context) on every token request for
+// that key, then requests its own token. "A holder that dies leaves a
+// lease that expires within the lease TTL" holds only for a dead process.
+func TestBreakAbandonedLeaseIsRenewedForever(t *testing.T) {
+	mr := miniredis.RunT(t)
+	a := newStoreOn(t, mr.Addr(), WithLeaseTTL(30*time.Millisecond))
+	before := runtime.NumGoroutine()
+	unlock, _ := a.Lock(context.Background(), "k")
+	defer func() { _ = unlock() }()
+	time.Sleep(200 * time.Millisecond) // real time: many lease TTLs
+	if mr.Exists(a.keys("k").lock) && runtime.NumGoroutine() > before {
+		t.Skip("FINDING: an abandoned lease (unlock never called) is renewed forever by its goroutine; no Close or maximum hold time stops it")
+	}
+}
+
+// FINDING (low): the additional data binds a value to its key and fence,
+// so a value moved to another key or relabelled with another fence does
+// not open; but an attacker who can write to Redis can put back an older
+// (value, fence) pair of the same key, and Load returns that older token
+// (the same client's, possibly revoked but unexpired). Replicas keep no
+// memory of the highest fence seen.
+func TestBreakOldPairReplayIsAccepted(t *testing.T) {
+	mr, s := newMini(t)
+	ctx := context.Background()
+	store := func(access string) (v, f string) {
+		unlock, _ := s.Lock(ctx, "k")
+		defer func() { _ = unlock() }()
+		if err := s.Store(ctx, "k", token(access, time.Now().Add(time.Hour))); err != nil {
+			t.Fatal(err)
+		}
+		return mr.HGet(s.keys("k").tok, "v"), mr.HGet(s.keys("k").tok, "f")
+	}
+	v1, f1 := store("old")
+	_, f2 := store("new")
+	if f1 == f2 {
+		t.Fatalf("fences %s and %s: want two leases", f1, f2)
+	}
+	mr.HSet(s.keys("k").tok, "v", v1, "f", f1)
+	tok, _ := s.Load(ctx, "k")
+	if tok != nil && tok.AccessToken == "old" {
+		t.Skip("FINDING: a replayed older (value, fence) pair of the same key opens: Load returns the older token")
+	}
+}
