@@ -123,8 +123,8 @@ func (s *Store) release(lockKey, value string) error {
 
 // hold records a lease taken and keeps it alive until the returned unlock
 // is called: a goroutine renews it every third of the lease TTL, so that a
-// lease outlives any token request of a live holder while one whose holder
-// died expires within the lease TTL. unlock stops that goroutine and
+// lease outlives any token request of a live holder (up to WithMaxHold)
+// while one whose holder died expires within the lease TTL. unlock stops that goroutine and
 // releases the lease; calls after the first do nothing.
 func (s *Store) hold(lockKey string, l lease) func() error {
 	s.mu.Lock()
@@ -146,15 +146,20 @@ func (s *Store) hold(lockKey string, l lease) func() error {
 	}
 }
 
-// renew extends the lease every third of its TTL until stop is closed or
-// the lease is no longer ours.
+// renew extends the lease every third of its TTL until stop is closed,
+// the lease is no longer ours, or it has been held for the maximum hold
+// time (WithMaxHold: a holder that never unlocks must not block the fleet).
 func (s *Store) renew(lockKey, value string, stop <-chan struct{}) {
 	t := time.NewTicker(s.cfg.leaseTTL / 3)
 	defer t.Stop()
+	giveUp := time.NewTimer(s.cfg.maxHold)
+	defer giveUp.Stop()
 	for {
 		select {
 		case <-stop:
 			return
+		case <-giveUp.C:
+			return // abandoned: let the lease expire
 		case <-t.C:
 		}
 		var n int64

@@ -19,6 +19,11 @@ const (
 	// waits for a lock, so that waiters take over a dead holder's lease
 	// instead of each requesting its own token.
 	DefaultLeaseTTL = 1500 * time.Millisecond
+	// DefaultMaxHold caps how long a lease is renewed when its holder
+	// never calls unlock (a forgotten call, a panic without defer): then
+	// the renewal stops and the lease expires within the lease TTL. It is
+	// well above base's default fetch timeout (30 s).
+	DefaultMaxHold = 2 * time.Minute
 	// DefaultMaxWait caps how long Lock waits for another replica's lease
 	// before the caller goes ahead alone.
 	DefaultMaxWait = 10 * time.Second
@@ -49,6 +54,7 @@ type config struct {
 	olderKeys       [][]byte
 	leaseTTL        time.Duration
 	maxWait         time.Duration
+	maxHold         time.Duration
 	callTimeout     time.Duration
 	breakerFailures int
 	breakerCooldown time.Duration
@@ -59,7 +65,7 @@ type config struct {
 }
 
 func newConfig(opts []Option) (config, error) {
-	c := config{prefix: DefaultPrefix, leaseTTL: DefaultLeaseTTL, maxWait: DefaultMaxWait,
+	c := config{prefix: DefaultPrefix, leaseTTL: DefaultLeaseTTL, maxWait: DefaultMaxWait, maxHold: DefaultMaxHold,
 		callTimeout: DefaultCallTimeout, breakerFailures: DefaultBreakerFailures,
 		breakerCooldown: DefaultBreakerCooldown, ttlMargin: DefaultTTLMargin,
 		noExpiryTTL: DefaultNoExpiryTTL, now: time.Now}
@@ -133,6 +139,15 @@ func WithLeaseTTL(d time.Duration) Option {
 		c.leaseTTL = d
 		return nil
 	}
+}
+
+// WithMaxHold caps how long a lease is kept alive for a holder that never
+// calls unlock; after it the renewal goroutine ends and the lease expires
+// within the lease TTL, so other replicas take over. Set it above the
+// longest token request (base's fetch timeout). Optional; default
+// DefaultMaxHold; zero or negative is an [*authorizer.InvalidConfigError].
+func WithMaxHold(d time.Duration) Option {
+	return func(c *config) error { return positive("WithMaxHold", d, func() { c.maxHold = d }) }
 }
 
 // WithMaxWait caps how long Lock waits while another replica holds the

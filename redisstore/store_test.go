@@ -175,6 +175,7 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		{"braced prefix", ok, testKey, WithPrefix("a{b}"), "redisstore: WithPrefix"},
 		{"short older key", ok, testKey, WithOlderKeys([]byte("x")), "redisstore: WithOlderKeys"},
 		{"tiny lease", ok, testKey, WithLeaseTTL(time.Millisecond), "redisstore: WithLeaseTTL"},
+		{"zero max hold", ok, testKey, WithMaxHold(0), "redisstore: WithMaxHold"},
 		{"zero wait", ok, testKey, WithMaxWait(0), "redisstore: WithMaxWait"},
 		{"zero call timeout", ok, testKey, WithCallTimeout(0), "redisstore: WithCallTimeout"},
 		{"zero failures", ok, testKey, WithBreaker(0, time.Second), "redisstore: WithBreaker"},
