@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/seed-d44eba79/authorizer"
 	"github.com/seed-d44eba79/authorizer/data"
 )
 
@@ -59,12 +60,18 @@ func (l *Login) refreshSession(w http.ResponseWriter, r *http.Request, s *sessio
 	}
 }
 
+// temporary: the refresh got no answer from the provider, so the session
+// stands. A grant cut short (a cancellation, Close, a timeout) or refused
+// because the Login is closed is not the provider refusing the refresh
+// token. Checked before Temporary(): the token errors call a cancellation
+// permanent (retrying the same call cannot help), which would end the
+// session here.
 func temporary(err error) bool {
-	var t interface{ Temporary() bool }
-	if errors.As(err, &t) {
-		return t.Temporary()
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, authorizer.ErrClosed) {
+		return true
 	}
-	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+	var t interface{ Temporary() bool }
+	return errors.As(err, &t) && t.Temporary()
 }
 
 // refreshDue: the access token is within its expiration gap
