@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -27,23 +28,25 @@ type rndProvider struct {
 	clock *clock
 	now   func() ended // the scenario's event counter and generation
 
-	mu       sync.Mutex
-	rng      *rand.Rand
-	family   map[string]string    // refresh token → the sid of its login (one family per login)
-	consumed map[string]bool      // redeemed refresh tokens (true: redeemed successfully)
-	revoked  map[string]bool      // families whose grant was revoked
-	due      map[string]time.Time // refresh token → when its access token entered its gap
-	refused  map[string]ended     // family → when the random refusal was made
-	stats    map[string]int
-	pTemp    float64 // chance a refresh answers 503
-	pRefuse  float64 // chance a refresh is refused
+	mu         sync.Mutex
+	rng        *rand.Rand
+	family     map[string]string    // refresh token → its grant ("sid#n": one per code grant)
+	grants     int                  // code grants so far
+	sidRevoked map[string]bool      // sid → a grant of it was revoked
+	consumed   map[string]bool      // redeemed refresh tokens (true: redeemed successfully)
+	revoked    map[string]bool      // families whose grant was revoked
+	due        map[string]time.Time // refresh token → when its access token entered its gap
+	refused    map[string]ended     // family → when the random refusal was made
+	stats      map[string]int
+	pTemp      float64 // chance a refresh answers 503
+	pRefuse    float64 // chance a refresh is refused
 }
 
 func newRndProvider(idp *fakeIdP, seed uint64, now func() ended) *rndProvider {
 	return &rndProvider{
 		next: idp.srv.Config.Handler, clock: idp.clock, now: now,
 		rng:    rand.New(rand.NewPCG(seed, 0x5eed)),
-		family: map[string]string{}, consumed: map[string]bool{}, revoked: map[string]bool{},
+		family: map[string]string{}, sidRevoked: map[string]bool{}, consumed: map[string]bool{}, revoked: map[string]bool{},
 		due: map[string]time.Time{}, refused: map[string]ended{}, stats: map[string]int{},
 		pTemp: 0.15, pRefuse: 0.04,
 	}
@@ -103,7 +106,7 @@ func (p *rndProvider) decide(rt string) (fam string, slow time.Duration, verdict
 		} else {
 			p.stats["REUSE of a token of a refused grant"]++
 		}
-		p.revoked[fam] = true
+		p.revoke(fam)
 		return fam, slow, "refused"
 	}
 	if p.revoked[fam] || fam == "" {
@@ -121,13 +124,27 @@ func (p *rndProvider) decide(rt string) (fam string, slow time.Duration, verdict
 	case x < p.pTemp+p.pRefuse:
 		p.stats["refresh refused at random"]++
 		p.consumed[rt] = false
-		p.revoked[fam] = true
+		p.revoke(fam)
 		p.refused[fam] = p.now()
 		return fam, slow, "refused"
 	}
 	p.consumed[rt] = true
 	p.stats["refresh granted"]++
 	return fam, slow, "ok"
+}
+
+// revoke ends grant fam; p.mu is held.
+func (p *rndProvider) revoke(fam string) {
+	p.revoked[fam] = true
+	sid, _, _ := strings.Cut(fam, "#")
+	p.sidRevoked[sid] = true
+}
+
+// grantOf is the grant a refresh token belongs to.
+func (p *rndProvider) grantOf(rt string) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.family[rt]
 }
 
 // pass lets the fake answer, then gives the answer a random access-token
@@ -142,10 +159,11 @@ func (p *rndProvider) pass(w http.ResponseWriter, r *http.Request, fam string) {
 		w.Write(rec.Body.Bytes())
 		return
 	}
-	if fam == "" {
-		fam = sidOf(m["id_token"])
-	}
 	p.mu.Lock()
+	if fam == "" {
+		p.grants++
+		fam = sidOf(m["id_token"]) + "#" + strconv.Itoa(p.grants)
+	}
 	ttl := []time.Duration{40 * time.Second, 2 * time.Minute, 5 * time.Minute, 10 * time.Minute}[p.rng.IntN(4)]
 	if rt, _ := m["refresh_token"].(string); rt != "" {
 		p.family[rt] = fam

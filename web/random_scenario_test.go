@@ -230,7 +230,11 @@ func (sc *scenario) app(gen int) http.Handler {
 		}
 		bid := r.Header.Get("X-Rnd-Browser")
 		start, _ := strconv.ParseInt(r.Header.Get("X-Rnd-Start"), 10, 64)
-		sc.check(gen, bid, start, id.Subject, id.SessionID)
+		if sc.check(gen, bid, start, id.Subject, id.SessionID, sc.prov.grantOf(id.s.Load().refresh)) {
+			s := id.s.Load()
+			sc.violate("  (that request: session %s issued %v expiry %v due %v, denied now %v, refresh token %s, now %v)", s.id, s.issued.Unix(), s.expiry.Unix(),
+				s.refreshDue(sc.clock.Now()), id.l.denied.denies(s), data.Fingerprint(s.refresh), sc.clock.Now().Unix())
+		}
 		if _, err := id.Authorize(r.Context()); err != nil {
 			sc.count("app: Authorize failed")
 		}
@@ -238,25 +242,28 @@ func (sc *scenario) app(gen int) http.Handler {
 	})
 }
 
-func (sc *scenario) check(gen int, bid string, start int64, sub, sid string) {
+func (sc *scenario) check(gen int, bid string, start int64, sub, sid, grant string) (bad bool) {
 	hint := strings.TrimPrefix(sid, "sid-")
 	parts := strings.Split(hint, "~")
 	if len(parts) != 3 || parts[0] != sub || parts[1] != bid {
 		sc.violate("browser %s (request %d) reached the app as sub %q sid %q: another browser's session", bid, start, sub, sid)
-		return
+		return true
 	}
 	sc.mu.Lock()
 	e, isEnded := sc.ended[sid]
 	sc.mu.Unlock()
 	if isEnded && e.seq < start && (sc.store != nil || e.gen == gen) {
 		sc.violate("request %d of browser %s reached the app signed in as %s after its logout was acknowledged (event %d, generation %d; served by generation %d)", start, bid, sid, e.seq, e.gen, gen)
+		bad = true
 	}
 	sc.prov.mu.Lock()
-	r, refused := sc.prov.refused[sid]
+	r, refused := sc.prov.refused[grant]
 	sc.prov.mu.Unlock()
 	if refused && r.seq < start && (sc.store != nil || r.gen == gen) {
-		sc.violate("request %d of browser %s reached the app signed in as %s after the provider refused its refresh (event %d)", start, bid, sid, r.seq)
+		sc.violate("request %d of browser %s reached the app signed in as %s after the provider refused its refresh (event %d, generation %d; served by generation %d)", start, bid, sid, r.seq, r.gen, gen)
+		bad = true
 	}
+	return bad
 }
 
 // endSession records that the process gen acknowledged the end of sid.
@@ -467,10 +474,9 @@ func (s *countingStore) Delete(ctx context.Context, id string) error {
 	isEnded := s.sc.ending[sid] || s.sc.ending["sub:"+user]
 	s.sc.mu.Unlock()
 	s.sc.prov.mu.Lock()
-	_, refused := s.sc.prov.refused[sid]
-	revoked := s.sc.prov.revoked[sid]
+	revoked := s.sc.prov.sidRevoked[sid]
 	s.sc.prov.mu.Unlock()
-	if !isEnded && !refused && !revoked {
+	if !isEnded && !revoked {
 		s.sc.count("store: SPURIOUS delete of a session no logout or refusal ended")
 	}
 	return s.MemoryStore.Delete(ctx, id)
@@ -567,7 +573,7 @@ func (b *rndBrowser) signedIn() bool {
 	_, isEnded := b.sc.ended[sid]
 	b.sc.mu.Unlock()
 	b.sc.prov.mu.Lock()
-	revoked := b.sc.prov.revoked[sid]
+	revoked := b.sc.prov.sidRevoked[sid]
 	b.sc.prov.mu.Unlock()
 	return !isEnded && !revoked
 }
