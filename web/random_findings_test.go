@@ -228,3 +228,21 @@ func TestRandomFindingSignInJustAfterSubLogout(t *testing.T) {
 		t.Errorf("sign-in after the logout: %d; want 200", resp.StatusCode)
 	}
 }
+
+// A back-channel logout that reaches a Login being closed (a rolling
+// restart) fails to verify (the key source is closed) and is answered 400,
+// which tells the provider the token is bad, so it does not retry: in
+// cookie mode that logout is lost. A failure that is not the token's fault
+// would better be a 5xx (Back-Channel Logout 1.0 §2.8 names 400 for a
+// logout that failed; the provider's retry policy decides), and logged as
+// such.
+func TestRandomFindingBackChannelLogoutDuringClose(t *testing.T) {
+	finding(t, "a back-channel logout posted to a closed (restarting) Login is answered 400 invalid_request, as if the token were bad; a 503 would let the provider retry. Lead's call (spec §2.8 says 400 for a failed logout)")
+	rg := newRig(t, nil)
+	rg.signIn()
+	tok := rg.idp.logoutToken("alice", "sid-alice", nil)
+	rg.login.Close()
+	if got := rg.backChannel(tok); got < 500 {
+		t.Errorf("logout at a closed Login: %d; want a 5xx (not the token's fault)", got)
+	}
+}
