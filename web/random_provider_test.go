@@ -52,18 +52,6 @@ func newRndProvider(idp *fakeIdP, seed uint64, now func() ended) *rndProvider {
 	}
 }
 
-func (p *rndProvider) count(what string) {
-	p.mu.Lock()
-	p.stats[what]++
-	p.mu.Unlock()
-}
-
-func (p *rndProvider) stat(what string) int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.stats[what]
-}
-
 func (p *rndProvider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost || r.URL.Path != "/token" {
 		p.next.ServeHTTP(w, r)
