@@ -11,6 +11,11 @@ import (
 	"github.com/seed-d44eba79/authorizer/internal/tokenwire"
 )
 
+// errSessionEnded: the session ended (sign-out, back-channel logout, a
+// refused refresh) while a request was on its way to refresh it, or while
+// it was being refreshed.
+var errSessionEnded = errors.New("web: session ended")
+
 // refreshTimeout bounds one refresh grant.
 const refreshTimeout = 30 * time.Second
 
@@ -65,6 +70,12 @@ func (f *refresher) refresh(ctx context.Context, s *session) (*session, error) {
 		return nil, authorizer.ErrClosed
 	}
 	c := f.calls[s.id]
+	if c == nil && f.l.denied.denies(s) {
+		// Ended (refused, signed out, logged out) after the caller checked:
+		// its refresh token must not be presented again.
+		f.mu.Unlock()
+		return nil, errSessionEnded
+	}
 	if c == nil {
 		c = &call{done: make(chan struct{})}
 		f.calls[s.id] = c
@@ -95,6 +106,10 @@ func (f *refresher) run(c *call, s *session) {
 	delete(f.calls, s.id)
 	if err == nil {
 		f.remember(ns)
+	} else if !temporary(err) {
+		// Before the call is gone: a request that comes now must not
+		// redeem the refused token again.
+		f.l.denied.denySession(s.id, f.l.cfg.Now())
 	}
 	f.mu.Unlock()
 	c.s, c.err = ns, err
@@ -134,9 +149,6 @@ func (l *Login) restoreSession(ctx context.Context, ns *session) error {
 	}
 	return l.storeSession(ctx, ns)
 }
-
-// errSessionEnded: the session ended while it was being refreshed.
-var errSessionEnded = errors.New("web: the session ended during its refresh")
 
 // close refuses new grants from now on.
 func (f *refresher) close() {
