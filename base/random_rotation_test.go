@@ -1,0 +1,154 @@
+package base
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// rndProvider is one grant at an identity provider that rotates refresh
+// tokens and detects reuse: Refresh with a refresh token that was already
+// exchanged revokes the grant (counted in reuse), as oidc-provider does.
+// Every Transport given an rndGrantAuthorizer of one provider shares the
+// grant, as replicas sharing a token cache do.
+type rndProvider struct {
+	clock    *fakeClock
+	lifetime func() (time.Duration, bool) // a new token's lifetime, and whether ExpiresIn is set
+
+	mu      sync.Mutex
+	n       int
+	live    string          // the one refresh token that may be exchanged
+	used    map[string]bool // refresh tokens already exchanged
+	reuse   int             // Refresh calls with an exchanged refresh token
+	reuseAt []string        // which tokens were reused, for the failure message
+}
+
+func (p *rndProvider) issueLocked() *oauth2.Token {
+	p.n++
+	life, withIn := p.lifetime()
+	tok := &oauth2.Token{AccessToken: fmt.Sprintf("at-%d", p.n), TokenType: "Bearer",
+		RefreshToken: fmt.Sprintf("rt-%d", p.n)}
+	if life > 0 {
+		tok.Expiry = p.clock.Now().Add(life)
+		if withIn {
+			tok.ExpiresIn = int64(life / time.Second)
+		}
+	}
+	p.live = tok.RefreshToken
+	return tok
+}
+
+func (p *rndProvider) authorize() *oauth2.Token {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.issueLocked()
+}
+
+func (p *rndProvider) refresh(tok *oauth2.Token) *oauth2.Token {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.used == nil {
+		p.used = map[string]bool{}
+	}
+	if p.used[tok.RefreshToken] || tok.RefreshToken != p.live {
+		p.reuse++
+		if len(p.reuseAt) < 5 {
+			p.reuseAt = append(p.reuseAt, fmt.Sprintf("%s (live %s)", tok.RefreshToken, p.live))
+		}
+	}
+	p.used[tok.RefreshToken] = true
+	return p.issueLocked()
+}
+
+func (p *rndProvider) reuses() (int, []string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.reuse, append([]string(nil), p.reuseAt...)
+}
+
+// rndGrantAuthorizer talks to p; Expired is TokenExpired on the fake clock.
+type rndGrantAuthorizer struct{ p *rndProvider }
+
+func (a *rndGrantAuthorizer) Authorize(context.Context) (*oauth2.Token, error) {
+	return a.p.authorize(), nil
+}
+
+func (a *rndGrantAuthorizer) Refresh(_ context.Context, tok *oauth2.Token) (*oauth2.Token, error) {
+	return a.p.refresh(tok), nil
+}
+
+func (a *rndGrantAuthorizer) Expired(tok *oauth2.Token) bool { return TokenExpired(tok, a.p.clock.Now()) }
+
+// rndLockCache is a MemoryCache with a CacheLocker that always works.
+type rndLockCache struct {
+	MemoryCache
+	lock chan struct{}
+}
+
+func newRndLockCache() *rndLockCache { return &rndLockCache{lock: make(chan struct{}, 1)} }
+
+func (c *rndLockCache) Lock(ctx context.Context, _ string) (func() error, error) {
+	select {
+	case c.lock <- struct{}{}:
+		return func() error { <-c.lock; return nil }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// Two replicas share a grant through a locking cache. A renews token 1 to
+// token 2 (stored in the cache); B still holds token 1. When B next needs a
+// token, token 1 has expired and token 2 is in its refresh-ahead window:
+// the cached token 2 is usable and newer, but fromCache skipped it as "no
+// fresher than what we are renewing ahead of time", so B called Refresh
+// with token 1's refresh token, which was already exchanged: a provider
+// that detects reuse revokes the grant.
+func TestRandomSharedCacheRefreshesWithNewestToken(t *testing.T) {
+	clock := newClock()
+	p := &rndProvider{clock: clock, lifetime: func() (time.Duration, bool) { return 10 * time.Minute, true }}
+	cache := newRndLockCache()
+	rec := &recorder{}
+	a := newTestTransport(t, &rndGrantAuthorizer{p}, clock, rec, WithCache(cache, "k"))
+	b := newTestTransport(t, &rndGrantAuthorizer{p}, clock, rec, WithCache(cache, "k"))
+	ctx := context.Background()
+	if _, err := a.Token(ctx); err != nil { // token 1, cached
+		t.Fatal(err)
+	}
+	if tok, err := b.Token(ctx); err != nil || tok.AccessToken != "at-1" {
+		t.Fatalf("B: %v, %v; want at-1 from the cache", tok, err)
+	}
+	clock.Advance(6 * time.Minute) // token 1 in its refresh-ahead window
+	if _, err := a.Token(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitIdle(t, a)
+	if tok, _ := cache.Load(ctx, "k"); tok == nil || tok.AccessToken != "at-2" {
+		t.Fatalf("cache holds %v, want at-2", tok)
+	}
+	clock.Advance(6 * time.Minute) // token 1 expired, token 2 stale (4 min left)
+	tok, err := b.Token(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, which := p.reuses(); n != 0 {
+		t.Fatalf("refresh token reused %d times (%v): the grant is revoked; B got %s", n, which, tok.AccessToken)
+	}
+}
+
+// waitIdle waits until tr has no token request in flight.
+func waitIdle(t *testing.T, tr *Transport) {
+	t.Helper()
+	for i := 0; tr.busy.Load(); i++ {
+		if i > 20000 {
+			t.Fatal("token request never ended")
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+}
+
+var _ http.RoundTripper = (*Transport)(nil)
