@@ -82,7 +82,9 @@ func (a *rndGrantAuthorizer) Refresh(_ context.Context, tok *oauth2.Token) (*oau
 	return a.p.refresh(tok), nil
 }
 
-func (a *rndGrantAuthorizer) Expired(tok *oauth2.Token) bool { return TokenExpired(tok, a.p.clock.Now()) }
+func (a *rndGrantAuthorizer) Expired(tok *oauth2.Token) bool {
+	return TokenExpired(tok, a.p.clock.Now())
+}
 
 // rndLockCache is a MemoryCache with a CacheLocker that always works.
 type rndLockCache struct {
