@@ -61,10 +61,11 @@ func (t *Transport) lockCache(ctx context.Context) (func(), bool) {
 }
 
 // fromCache returns the cached token when it is usable and better than cur
-// (another process or replica renewed it), or nil. A cached token that
-// expires later than cur is adopted even inside its own refresh-ahead
-// window: another sharer renewed cur with it, so cur's refresh token may
-// already be exchanged, and Refresh must get the newest one. A token a resource
+// (another process or replica renewed it), or nil. A cached token issued
+// after cur is adopted even inside its own refresh-ahead window (its
+// lifetime may be shorter than cur's): another sharer renewed cur with it,
+// so cur's refresh token may already be exchanged, and Refresh must get the
+// newest one. A token a resource
 // server refused is never adopted again, and is deleted from the cache.
 // Cache failures are logged and ignored: the cache is an optimisation,
 // never a reason for a request to fail.
@@ -90,10 +91,17 @@ func (t *Transport) fromCache(ctx context.Context, cur *tokenState) *tokenState 
 		t.log(slog.LevelWarn, "token cache holds an unusable token", slog.String("error", err.Error()))
 		return nil
 	}
-	if !now.Before(st.staleAt) && cur != nil && !cur.invalid && !st.tok.Expiry.After(cur.tok.Expiry) {
+	if !now.Before(st.staleAt) && cur != nil && !cur.invalid && !issuedAfter(st.tok, cur.tok) {
 		return nil // no fresher than what we are renewing ahead of time
 	}
 	return st
+}
+
+// issuedAfter reports whether a was issued after b, going by Expiry less
+// lifetime (tokens the Transport adopted carry ExpiresIn; see withLifetime).
+func issuedAfter(a, b *oauth2.Token) bool {
+	issued := func(tok *oauth2.Token) time.Time { return tok.Expiry.Add(-tokenLifetime(tok)) }
+	return issued(a).After(issued(b))
 }
 
 // deleteCached removes a refused token from the cache, when it is still

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -121,9 +122,11 @@ func TestRandomSharedCacheRefreshesWithNewestToken(t *testing.T) {
 	if _, err := a.Token(ctx); err != nil { // token 1, cached
 		t.Fatal(err)
 	}
+	waitIdle(t, a)
 	if tok, err := b.Token(ctx); err != nil || tok.AccessToken != "at-1" {
 		t.Fatalf("B: %v, %v; want at-1 from the cache", tok, err)
 	}
+	waitIdle(t, b)
 	clock.Advance(6 * time.Minute) // token 1 in its refresh-ahead window
 	if _, err := a.Token(ctx); err != nil {
 		t.Fatal(err)
@@ -142,7 +145,54 @@ func TestRandomSharedCacheRefreshesWithNewestToken(t *testing.T) {
 	}
 }
 
-// waitIdle waits until tr has no token request in flight.
+// As above, but the provider shortened the lifetime: token 2 (2 minutes)
+// expires before token 1 (10 minutes), and B is still inside token 1's
+// refresh-ahead window when token 2 enters its own. The cached token 2 was
+// issued later, so B must adopt it and refresh with it, not with token 1.
+func TestRandomSharedCacheShorterLifetimeRefreshesWithNewestToken(t *testing.T) {
+	clock := newClock()
+	var n atomic.Int32
+	p := &rndProvider{clock: clock, lifetime: func() (time.Duration, bool) {
+		if n.Add(1) == 1 {
+			return 10 * time.Minute, true
+		}
+		return 2 * time.Minute, true
+	}}
+	cache := newRndLockCache()
+	rec := &recorder{}
+	a := newTestTransport(t, &rndGrantAuthorizer{p}, clock, rec, WithCache(cache, "k"))
+	b := newTestTransport(t, &rndGrantAuthorizer{p}, clock, rec, WithCache(cache, "k"))
+	ctx := context.Background()
+	if _, err := a.Token(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitIdle(t, a)
+	if tok, err := b.Token(ctx); err != nil || tok.AccessToken != "at-1" {
+		t.Fatalf("B: %v, %v; want at-1 from the cache", tok, err)
+	}
+	waitIdle(t, b)
+	clock.Advance(6 * time.Minute)
+	if _, err := a.Token(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitIdle(t, a)
+	clock.Advance(75 * time.Second) // token 1 and token 2 both stale, neither expired
+	if _, err := b.Token(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitIdle(t, b)
+	if _, err := b.Token(ctx); err != nil { // refreshes ahead with the adopted token 2
+		t.Fatal(err)
+	}
+	waitIdle(t, b)
+	if n, which := p.reuses(); n != 0 {
+		t.Fatalf("refresh token reused %d times (%v): the grant is revoked", n, which)
+	}
+}
+
+// waitIdle waits until tr has no token request in flight and mu is free,
+// so that the next request in the refresh-ahead window starts a refresh
+// (refreshAhead skips it while mu is held).
 func waitIdle(t *testing.T, tr *Transport) {
 	t.Helper()
 	for i := 0; tr.busy.Load(); i++ {
@@ -151,6 +201,8 @@ func waitIdle(t *testing.T, tr *Transport) {
 		}
 		time.Sleep(100 * time.Microsecond)
 	}
+	tr.mu.Lock() // finish closes done before it unlocks mu
+	tr.mu.Unlock()
 }
 
 var _ http.RoundTripper = (*Transport)(nil)
