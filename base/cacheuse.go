@@ -22,12 +22,13 @@ func (t *Transport) obtain(ctx context.Context, cur *tokenState) (*tokenState, E
 	if t.cfg.cache == nil {
 		return t.fetch(ctx, cur)
 	}
-	if st := t.fromCache(ctx, cur); st != nil {
+	_, locker := t.cfg.cache.(CacheLocker)
+	if st := t.fromCache(ctx, cur, !locker); st != nil {
 		return st, EventCacheHit, nil
 	}
 	if unlock, ok := t.lockCache(ctx); ok {
 		defer unlock()
-		if st := t.fromCache(ctx, cur); st != nil {
+		if st := t.fromCache(ctx, cur, true); st != nil {
 			return st, EventCacheHit, nil
 		}
 	}
@@ -69,7 +70,13 @@ func (t *Transport) lockCache(ctx context.Context) (func(), bool) {
 // server refused is never adopted again, and is deleted from the cache.
 // Cache failures are logged and ignored: the cache is an optimisation,
 // never a reason for a request to fail.
-func (t *Transport) fromCache(ctx context.Context, cur *tokenState) *tokenState {
+//
+// A refused token is deleted only when del is set: under a CacheLocker's
+// lock, by the sharer that then replaces it. Deleted before the lock, the
+// cache would be empty while another sharer, still holding the token the
+// refused one was renewed from, takes the lock first and refreshes with an
+// exchanged refresh token (a provider that rotates them revokes the grant).
+func (t *Transport) fromCache(ctx context.Context, cur *tokenState, del bool) *tokenState {
 	tok, err := t.cfg.cache.Load(ctx, t.cfg.cacheKey)
 	if err != nil {
 		t.log(slog.LevelWarn, "token cache load failed", slog.String("error", err.Error()))
@@ -79,7 +86,9 @@ func (t *Transport) fromCache(ctx context.Context, cur *tokenState) *tokenState 
 		return nil
 	}
 	if t.isRefused(tok.AccessToken) {
-		t.deleteCached(ctx, tok)
+		if del {
+			t.deleteCached(ctx, tok)
+		}
 		return nil
 	}
 	if cur != nil && cur.tok.AccessToken == tok.AccessToken {

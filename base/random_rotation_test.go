@@ -206,3 +206,81 @@ func waitIdle(t *testing.T, tr *Transport) {
 }
 
 var _ http.RoundTripper = (*Transport)(nil)
+
+// rndOrderedCache is a MemoryCache whose lock the test grants, one holder
+// at a time, in the order it chooses: each Lock sends its grant channel on
+// entered and waits for it to be closed; unlock sends on unlocked.
+type rndOrderedCache struct {
+	MemoryCache
+	entered  chan chan struct{}
+	unlocked chan struct{}
+}
+
+func (c *rndOrderedCache) Lock(ctx context.Context, _ string) (func() error, error) {
+	g := make(chan struct{})
+	select {
+	case c.entered <- g:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	select {
+	case <-g:
+		return func() error { c.unlocked <- struct{}{}; return nil }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// A's token at-2 (renewed from at-1, which B still holds) is refused. A's
+// token request deleted at-2 from the cache before taking the lock; B,
+// renewing at-1 ahead of time, then found the cache empty, took the lock
+// first and called Refresh with at-1, whose refresh token A had already
+// exchanged. The refused token must leave the cache only under the lock,
+// by the sharer that replaces it.
+func TestRandomRefusedTokenLeavesCacheUnderLock(t *testing.T) {
+	clock := newClock()
+	p := &rndProvider{clock: clock, lifetime: func() (time.Duration, bool) { return 10 * time.Minute, true }}
+	cache := &rndOrderedCache{entered: make(chan chan struct{}), unlocked: make(chan struct{})}
+	grant := func() { g := <-cache.entered; close(g); <-cache.unlocked }
+	rec := &recorder{}
+	a := newTestTransport(t, &rndGrantAuthorizer{p}, clock, rec, WithCache(cache, "k"))
+	b := newTestTransport(t, &rndGrantAuthorizer{p}, clock, rec, WithCache(cache, "k"))
+	ctx := context.Background()
+	done := make(chan struct{})
+	go func() { defer close(done); a.Token(ctx) }()
+	grant() // at-1
+	<-done
+	waitIdle(t, a)
+	if tok, err := b.Token(ctx); err != nil || tok.AccessToken != "at-1" {
+		t.Fatalf("B: %v, %v; want at-1 from the cache", tok, err)
+	}
+	waitIdle(t, b)
+	clock.Advance(6 * time.Minute)
+	a.Token(ctx) // renews at-1 ahead of time
+	grant()      // at-2
+	waitIdle(t, a)
+	get(t, a, api) // at-2 accepted once
+	rec.setReject("Bearer at-2", true)
+	done = make(chan struct{})
+	go func() { defer close(done); get(t, a, api) }() // 401: A replaces at-2
+	gA := <-cache.entered
+	b.Token(ctx) // B renews at-1 ahead of time
+	for i := 0; b.busy.Load(); i++ {
+		select {
+		case gB := <-cache.entered: // B takes the lock first
+			close(gB)
+			<-cache.unlocked
+		default:
+			if i > 50000 {
+				t.Fatal("B's token request never ended")
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+	}
+	close(gA)
+	<-cache.unlocked
+	<-done
+	if n, which := p.reuses(); n != 0 {
+		t.Fatalf("refresh token reused %d times (%v): the grant is revoked", n, which)
+	}
+}
