@@ -32,11 +32,27 @@ func (t *Transport) obtain(ctx context.Context, cur *tokenState) (*tokenState, E
 			return st, EventCacheHit, nil
 		}
 	}
-	st, kind, err := t.fetch(ctx, cur)
+	st, kind, err := t.fetch(ctx, t.refreshInput(ctx, cur))
 	if err == nil {
 		t.toCache(ctx, st.tok)
 	}
 	return st, kind, err
+}
+
+// refreshInput returns what Refresh renews: cur, or the cached token when
+// it was issued after cur although it cannot be used itself (expired, or
+// refused by a resource server). Another sharer renewed cur into it, so
+// only its refresh token is still live at a provider that rotates them
+// (sharers idle longer than a lifetime find both tokens expired).
+func (t *Transport) refreshInput(ctx context.Context, cur *tokenState) *tokenState {
+	if cur == nil || cur.tok == nil {
+		return cur
+	}
+	tok, err := t.cfg.cache.Load(ctx, t.cfg.cacheKey)
+	if err != nil || tok == nil || tok.RefreshToken == "" || !issuedAfter(tok, cur.tok) {
+		return cur
+	}
+	return &tokenState{tok: tok, invalid: true}
 }
 
 // lockCache takes the shared cache's lock when it has one (CacheLocker), so

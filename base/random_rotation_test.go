@@ -284,3 +284,37 @@ func TestRandomRefusedTokenLeavesCacheUnderLock(t *testing.T) {
 		t.Fatalf("refresh token reused %d times (%v): the grant is revoked", n, which)
 	}
 }
+
+// Two replicas share a grant through a locking cache and are idle for an
+// hour: A had renewed at-1 into at-2 (cached), B still holds at-1; now both
+// are expired. B's token request found the cached at-2 unusable and called
+// Refresh with at-1, whose refresh token A had exchanged. Refresh must get
+// the newest token, usable or not.
+func TestRandomIdleSharersRefreshWithNewestToken(t *testing.T) {
+	clock := newClock()
+	p := &rndProvider{clock: clock, lifetime: func() (time.Duration, bool) { return 10 * time.Minute, true }}
+	cache := newRndLockCache()
+	rec := &recorder{}
+	a := newTestTransport(t, &rndGrantAuthorizer{p}, clock, rec, WithCache(cache, "k"))
+	b := newTestTransport(t, &rndGrantAuthorizer{p}, clock, rec, WithCache(cache, "k"))
+	ctx := context.Background()
+	if _, err := a.Token(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitIdle(t, a)
+	if tok, err := b.Token(ctx); err != nil || tok.AccessToken != "at-1" {
+		t.Fatalf("B: %v, %v; want at-1 from the cache", tok, err)
+	}
+	waitIdle(t, b)
+	clock.Advance(6 * time.Minute)
+	a.Token(ctx) // renews at-1 into at-2 ahead of time
+	waitIdle(t, a)
+	clock.Advance(time.Hour) // both expired
+	tok, err := b.Token(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, which := p.reuses(); n != 0 {
+		t.Fatalf("refresh token reused %d times (%v): the grant is revoked; B got %s", n, which, tok.AccessToken)
+	}
+}
