@@ -12,25 +12,32 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// rndProvider is one grant at an identity provider that rotates refresh
-// tokens and detects reuse: Refresh with a refresh token that was already
+// rndProvider is an identity provider that rotates refresh tokens and
+// detects reuse: Refresh with a refresh token of a grant that was already
 // exchanged revokes the grant (counted in reuse), as oidc-provider does.
-// Every Transport given an rndGrantAuthorizer of one provider shares the
-// grant, as replicas sharing a token cache do.
+// Authorize starts a new grant. Every Transport given an
+// rndGrantAuthorizer of one provider shares its grants through the cache,
+// as replicas do.
 type rndProvider struct {
 	clock    *fakeClock
 	lifetime func() (time.Duration, bool) // a new token's lifetime, and whether ExpiresIn is set
 
 	mu      sync.Mutex
 	n       int
-	live    string          // the one refresh token that may be exchanged
-	used    map[string]bool // refresh tokens already exchanged
-	reuse   int             // Refresh calls with an exchanged refresh token
-	reuseAt []string        // which tokens were reused, for the failure message
+	grantOf map[string]int // refresh token -> grant
+	live    map[int]string // grant -> the one refresh token that may be exchanged
+	reuse   int            // Refresh calls with an exchanged refresh token
+	reuseAt []string       // which tokens were reused, for the failure message
 }
 
-func (p *rndProvider) issueLocked() *oauth2.Token {
+func (p *rndProvider) issueLocked(grant int) *oauth2.Token {
 	p.n++
+	if p.grantOf == nil {
+		p.grantOf, p.live = map[string]int{}, map[int]string{}
+	}
+	if grant == 0 {
+		grant = p.n
+	}
 	life, withIn := p.lifetime()
 	tok := &oauth2.Token{AccessToken: fmt.Sprintf("at-%d", p.n), TokenType: "Bearer",
 		RefreshToken: fmt.Sprintf("rt-%d", p.n)}
@@ -40,30 +47,28 @@ func (p *rndProvider) issueLocked() *oauth2.Token {
 			tok.ExpiresIn = int64(life / time.Second)
 		}
 	}
-	p.live = tok.RefreshToken
+	p.grantOf[tok.RefreshToken] = grant
+	p.live[grant] = tok.RefreshToken
 	return tok
 }
 
 func (p *rndProvider) authorize() *oauth2.Token {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.issueLocked()
+	return p.issueLocked(0)
 }
 
 func (p *rndProvider) refresh(tok *oauth2.Token) *oauth2.Token {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.used == nil {
-		p.used = map[string]bool{}
-	}
-	if p.used[tok.RefreshToken] || tok.RefreshToken != p.live {
+	grant := p.grantOf[tok.RefreshToken]
+	if live := p.live[grant]; tok.RefreshToken != live {
 		p.reuse++
 		if len(p.reuseAt) < 5 {
-			p.reuseAt = append(p.reuseAt, fmt.Sprintf("%s (live %s)", tok.RefreshToken, p.live))
+			p.reuseAt = append(p.reuseAt, fmt.Sprintf("%s (live %s)", tok.RefreshToken, live))
 		}
 	}
-	p.used[tok.RefreshToken] = true
-	return p.issueLocked()
+	return p.issueLocked(grant)
 }
 
 func (p *rndProvider) reuses() (int, []string) {
@@ -316,5 +321,53 @@ func TestRandomIdleSharersRefreshWithNewestToken(t *testing.T) {
 	}
 	if n, which := p.reuses(); n != 0 {
 		t.Fatalf("refresh token reused %d times (%v): the grant is revoked; B got %s", n, which, tok.AccessToken)
+	}
+}
+
+// rndSlowAuthorizer is rndGrantAuthorizer whose Refresh takes step on the
+// clock: a slow token endpoint, or a clock step during the call.
+type rndSlowAuthorizer struct {
+	rndGrantAuthorizer
+	step time.Duration
+}
+
+func (a *rndSlowAuthorizer) Refresh(ctx context.Context, tok *oauth2.Token) (*oauth2.Token, error) {
+	next, err := a.rndGrantAuthorizer.Refresh(ctx, tok)
+	a.p.clock.Advance(a.step)
+	return next, err
+}
+
+// A refresh yields at-2 (2 s lifetime) but the call takes 1.6 s, so at-2 is
+// expired at birth by TokenExpired's 0.5 s gap and refused, as the package
+// doc says. Its refresh token, the only live one at a provider that rotates
+// them, is dropped with it: the next Refresh gets at-1 again and revokes the
+// grant.
+func TestRandomExpiredAtBirthKeepsRefreshToken(t *testing.T) {
+	t.Skip("FINDING: a token refused at adoption (expired at birth) drops its rotated refresh token; the next Refresh reuses the exchanged one (provider revokes the grant)")
+	clock := newClock()
+	var n atomic.Int32
+	p := &rndProvider{clock: clock, lifetime: func() (time.Duration, bool) {
+		if n.Add(1) == 1 {
+			return 10 * time.Minute, true
+		}
+		return 2 * time.Second, true
+	}}
+	a := &rndSlowAuthorizer{rndGrantAuthorizer{p}, 0}
+	tr := newTestTransport(t, a, clock, &recorder{}, WithBackoff(time.Second, time.Second))
+	ctx := context.Background()
+	if _, err := tr.Token(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitIdle(t, tr)
+	a.step = 1600 * time.Millisecond
+	clock.Advance(9*time.Minute + 45*time.Second) // at-1 expired by its gap
+	tr.Token(ctx)                                 // Refresh(at-1) -> at-2, expired at birth
+	waitIdle(t, tr)
+	a.step = 0
+	clock.Advance(2 * time.Second) // past the backoff
+	tr.Token(ctx)
+	waitIdle(t, tr)
+	if n, which := p.reuses(); n != 0 {
+		t.Fatalf("refresh token reused %d times (%v): the grant is revoked", n, which)
 	}
 }
