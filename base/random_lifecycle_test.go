@@ -45,6 +45,7 @@ type rndWorld struct {
 	// refuseAll makes the resource server refuse every token.
 	refuseAll atomic.Bool
 	outage    atomic.Bool // every token request fails
+	noRefuse  atomic.Bool // the resource server refuses no token
 
 	mu         sync.Mutex
 	violations []string
@@ -93,7 +94,7 @@ type rndAuthz struct {
 	rnd      *lockedRand
 	inflight atomic.Int32
 	calls    atomic.Int32
-	gate     atomic.Pointer[chan struct{}] // when set, token requests wait on it
+	gate     atomic.Pointer[chan struct{}] // when set, token requests wait until it is closed
 }
 
 func (a *rndAuthz) Authorize(ctx context.Context) (*oauth2.Token, error) {
@@ -122,12 +123,7 @@ func (a *rndAuthz) enter(ctx context.Context) error {
 		a.w.violate("%s: %d token requests in flight", a.name, n)
 	}
 	if g := a.gate.Load(); g != nil {
-		select {
-		case <-*g:
-		case <-ctx.Done():
-			a.inflight.Add(-1)
-			return ctx.Err()
-		}
+		<-*g // held whatever ctx says, until the test lets it go
 	}
 	if a.w.outage.Load() {
 		a.inflight.Add(-1)
@@ -276,7 +272,7 @@ func (s *rndServer) RoundTrip(req *http.Request) (*http.Response, error) {
 		time.Sleep(time.Duration(s.rnd.IntN(100)) * time.Microsecond)
 	}
 	w.mu.Lock()
-	if w.refuseAll.Load() || s.rnd.IntN(30) == 0 {
+	if w.refuseAll.Load() || !w.noRefuse.Load() && s.rnd.IntN(30) == 0 {
 		w.revoked[tok] = true
 	}
 	status := http.StatusOK
