@@ -3,7 +3,6 @@ package base
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -206,11 +205,11 @@ func waitIdle(t *testing.T, tr *Transport) {
 		}
 		time.Sleep(100 * time.Microsecond)
 	}
-	tr.mu.Lock() // finish closes done before it unlocks mu
+	for !tr.mu.TryLock() { // finish closes done before it unlocks mu
+		time.Sleep(100 * time.Microsecond)
+	}
 	tr.mu.Unlock()
 }
-
-var _ http.RoundTripper = (*Transport)(nil)
 
 // rndOrderedCache is a MemoryCache whose lock the test grants, one holder
 // at a time, in the order it chooses: each Lock sends its grant channel on
