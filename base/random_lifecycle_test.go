@@ -420,7 +420,7 @@ func rndStep(w *rndWorld, r *lockedRand) {
 	switch k := r.IntN(100); {
 	case k < 15:
 		w.clock.Advance(time.Duration(r.IntN(3000)) * time.Millisecond)
-	case k == 15 && !w.healthy: // may make a new token expired at birth
+	case k == 15: // may make a new token expired at birth
 		w.clock.Advance(time.Duration(1+r.IntN(120)) * time.Minute)
 	case k == 16:
 		w.clock.Advance(-time.Duration(1+r.IntN(600)) * time.Second)
