@@ -22,20 +22,37 @@ func (t *Transport) obtain(ctx context.Context, cur *tokenState) (*tokenState, E
 	if t.cfg.cache == nil {
 		return t.fetch(ctx, cur)
 	}
-	if st := t.fromCache(ctx, cur); st != nil {
+	_, locker := t.cfg.cache.(CacheLocker)
+	if st := t.fromCache(ctx, cur, !locker); st != nil {
 		return st, EventCacheHit, nil
 	}
 	if unlock, ok := t.lockCache(ctx); ok {
 		defer unlock()
-		if st := t.fromCache(ctx, cur); st != nil {
+		if st := t.fromCache(ctx, cur, true); st != nil {
 			return st, EventCacheHit, nil
 		}
 	}
-	st, kind, err := t.fetch(ctx, cur)
+	st, kind, err := t.fetch(ctx, t.refreshInput(ctx, cur))
 	if err == nil {
 		t.toCache(ctx, st.tok)
 	}
 	return st, kind, err
+}
+
+// refreshInput returns what Refresh renews: cur, or the cached token when
+// it was issued after cur although it cannot be used itself (expired, or
+// refused by a resource server). Another sharer renewed cur into it, so
+// only its refresh token is still live at a provider that rotates them
+// (sharers idle longer than a lifetime find both tokens expired).
+func (t *Transport) refreshInput(ctx context.Context, cur *tokenState) *tokenState {
+	if cur == nil || cur.tok == nil {
+		return cur
+	}
+	tok, err := t.cfg.cache.Load(ctx, t.cfg.cacheKey)
+	if err != nil || tok == nil || tok.RefreshToken == "" || !issuedAfter(tok, cur.tok) {
+		return cur
+	}
+	return &tokenState{tok: tok, invalid: true}
 }
 
 // lockCache takes the shared cache's lock when it has one (CacheLocker), so
@@ -61,11 +78,21 @@ func (t *Transport) lockCache(ctx context.Context) (func(), bool) {
 }
 
 // fromCache returns the cached token when it is usable and better than cur
-// (another process or replica renewed it), or nil. A token a resource
+// (another process or replica renewed it), or nil. A cached token issued
+// after cur is adopted even inside its own refresh-ahead window (its
+// lifetime may be shorter than cur's): another sharer renewed cur with it,
+// so cur's refresh token may already be exchanged, and Refresh must get the
+// newest one. A token a resource
 // server refused is never adopted again, and is deleted from the cache.
 // Cache failures are logged and ignored: the cache is an optimisation,
 // never a reason for a request to fail.
-func (t *Transport) fromCache(ctx context.Context, cur *tokenState) *tokenState {
+//
+// A refused token is deleted only when del is set: under a CacheLocker's
+// lock, by the sharer that then replaces it. Deleted before the lock, the
+// cache would be empty while another sharer, still holding the token the
+// refused one was renewed from, takes the lock first and refreshes with an
+// exchanged refresh token (a provider that rotates them revokes the grant).
+func (t *Transport) fromCache(ctx context.Context, cur *tokenState, del bool) *tokenState {
 	tok, err := t.cfg.cache.Load(ctx, t.cfg.cacheKey)
 	if err != nil {
 		t.log(slog.LevelWarn, "token cache load failed", slog.String("error", err.Error()))
@@ -75,7 +102,9 @@ func (t *Transport) fromCache(ctx context.Context, cur *tokenState) *tokenState 
 		return nil
 	}
 	if t.isRefused(tok.AccessToken) {
-		t.deleteCached(ctx, tok)
+		if del {
+			t.deleteCached(ctx, tok)
+		}
 		return nil
 	}
 	if cur != nil && cur.tok.AccessToken == tok.AccessToken {
@@ -87,10 +116,17 @@ func (t *Transport) fromCache(ctx context.Context, cur *tokenState) *tokenState 
 		t.log(slog.LevelWarn, "token cache holds an unusable token", slog.String("error", err.Error()))
 		return nil
 	}
-	if !now.Before(st.staleAt) && cur != nil && !cur.invalid {
+	if !now.Before(st.staleAt) && cur != nil && !cur.invalid && !issuedAfter(st.tok, cur.tok) {
 		return nil // no fresher than what we are renewing ahead of time
 	}
 	return st
+}
+
+// issuedAfter reports whether a was issued after b, going by Expiry less
+// lifetime (tokens the Transport adopted carry ExpiresIn; see withLifetime).
+func issuedAfter(a, b *oauth2.Token) bool {
+	issued := func(tok *oauth2.Token) time.Time { return tok.Expiry.Add(-tokenLifetime(tok)) }
+	return issued(a).After(issued(b))
 }
 
 // deleteCached removes a refused token from the cache, when it is still

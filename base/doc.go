@@ -122,8 +122,13 @@
 // lock, after re-reading the cache, so that all sharers make one token
 // request per token lifetime; a lock that fails or does not answer within
 // min(2 s, a quarter of [WithFetchTimeout]) is logged and the Transport
-// requests a token on its own. Load and
-// Store failures are logged and ignored.
+// requests a token on its own. Load and Store failures are logged and
+// ignored. Refresh gets the newest token the sharers know: a cached token
+// issued after the Transport's own, even one that has expired or was
+// refused, so that an idle replica never hands a provider that rotates
+// refresh tokens one another replica already exchanged; and a refused
+// token leaves a locking cache only under its lock, replaced by the sharer
+// that deletes it.
 //
 // # Options
 //
