@@ -81,6 +81,23 @@ func loginAtProvider(ctx context.Context, login string) error {
 }
 
 // confirmProviderLogout answers the provider's "sign out?" page.
+// waitLocation waits (bounded by ctx) until the page's URL path ends with
+// suffix.
+func waitLocation(ctx context.Context, suffix string) error {
+	for {
+		if loc, err := chromedp.Run(ctx, chromedp.Location()); err == nil {
+			if u, err := url.Parse(loc); err == nil && strings.HasSuffix(u.Path, suffix) {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
 func confirmProviderLogout(ctx context.Context) error {
 	return chromedp.Do(ctx,
 		chromedp.WaitVisible(chromedp.CSS(`button[name=logout][value=yes]`)),
@@ -142,7 +159,9 @@ func TestWebSignInWithChromium(t *testing.T) {
 	require.Equal(t, "hello erin", who)
 	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(issuer+"/session/end")))
 	require.NoError(t, confirmProviderLogout(ctx))
-	require.NoError(t, chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`body`))))
+	// The confirmation is a form POST that ends on the provider's success
+	// page; navigating away before it lands aborts one of the two loads.
+	require.NoError(t, waitLocation(ctx, "/session/end/success"), "the provider's logout finished")
 	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(app+"/private/page"),
 		chromedp.WaitVisible(chromedp.CSS(`input[name=login]`))), "signed out by the back-channel logout")
 	fmt.Fprintln(os.Stderr, "web e2e: signed in, refreshed, signed out twice")

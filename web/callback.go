@@ -107,11 +107,7 @@ func (l *Login) redeem(ctx context.Context, md *metadata, code string, f *flow) 
 	}
 	s := &session{id: randomString(16), created: now, issued: now, idToken: raw}
 	s.setTokens(tok)
-	if err := s.readClaims(); err != nil {
-		return nil, err
-	}
-	s.created = l.denied.createdAfter(s.claims.Subject, s.claims.SessionID, now)
-	return s, nil
+	return s, s.readClaims()
 }
 
 // checkIDToken verifies raw (signature, iss, aud, exp with package verify)

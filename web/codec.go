@@ -52,7 +52,7 @@ func (a *audience) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-const sessionVersion = 1
+const sessionVersion = 2 // 2: created in microseconds (a logout ends the sessions created at or before it)
 
 // codecDict primes the compressor with what JWT headers and OpenID claims
 // usually hold, so the first token compresses like the second. Part of
@@ -72,7 +72,7 @@ func (s *session) encode() []byte {
 	var b []byte
 	b = append(b, sessionVersion)
 	b = appendString(b, s.id)
-	b = binary.AppendVarint(b, s.created.Unix())
+	b = binary.AppendVarint(b, s.created.UnixMicro())
 	b = binary.AppendVarint(b, s.expiry.Unix())
 	b = binary.AppendVarint(b, s.issued.Unix())
 	for _, t := range []string{s.idToken, s.access, s.refresh} {
@@ -128,7 +128,7 @@ func decodeSession(z []byte) (*session, error) {
 	}
 	r := &reader{b: raw[1:]}
 	s := &session{id: r.string()}
-	s.created = time.Unix(r.varint(), 0)
+	s.created = time.UnixMicro(r.varint())
 	s.expiry = time.Unix(r.varint(), 0)
 	s.issued = time.Unix(r.varint(), 0)
 	s.idToken, s.access, s.refresh = r.token(), r.token(), r.token()

@@ -44,30 +44,6 @@ func (d *denyList) denies(s *session) bool {
 	return ok && !s.created.After(t)
 }
 
-// createdAfter returns the creation time of a session signed in at now:
-// now, or, when a logout by the session's sid or sub fell in the same whole
-// second (session times are kept in seconds, and a logout ends the sessions
-// created at or before it), the start of the next second, so that a
-// sign-in after a logout is not taken for a session that began before it.
-func (d *denyList) createdAfter(sub, sid string, now time.Time) time.Time {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	created := now
-	for _, t := range []time.Time{d.subs[sub], d.sidless[sub], d.sids[sid]} {
-		if !t.IsZero() && !now.Truncate(time.Second).After(t) {
-			created = maxTime(created, t.Truncate(time.Second).Add(time.Second))
-		}
-	}
-	return created
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
-}
-
 func (d *denyList) denySID(sid string, now time.Time)     { d.add(d.sids, sid, now) }
 func (d *denyList) denySub(sub string, now time.Time)     { d.add(d.subs, sub, now) }
 func (d *denyList) denySidless(sub string, now time.Time) { d.add(d.sidless, sub, now) }
