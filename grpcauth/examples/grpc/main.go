@@ -105,7 +105,9 @@ func serve(v *verify.Verifier) (addr string, stop func(), err error) {
 }
 
 // health answers Check with the caller's identity from its claims.
-type health struct{ healthpb.UnimplementedHealthServer }
+type health struct {
+	healthpb.UnimplementedHealthServer
+}
 
 func (health) Check(ctx context.Context, _ *healthpb.HealthCheckRequest) (*healthpb.HealthCheckResponse, error) {
 	c := verify.ClaimsFrom(ctx)
