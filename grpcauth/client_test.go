@@ -245,3 +245,18 @@ func TestCloseAndFromTransport(t *testing.T) {
 	assert.Equal(t, codes.Canceled, status.Code(err))
 	assert.True(t, errors.Is(authorizer.ErrClosed, authorizer.ErrClosed))
 }
+
+// GetRequestMetadata uses the token its own interceptor chose, never the
+// choice of another Credentials' interceptor.
+func TestChosenCredentialIsPerOwner(t *testing.T) {
+	a, b := newCreds(t, &tokenAuthorizer{scopes: "a"}), newCreds(t, &tokenAuthorizer{scopes: "b"})
+	ctx := benchCtx()
+	ca, err := a.t.Credential(ctx)
+	require.NoError(t, err)
+	mdB, err := b.GetRequestMetadata(a.withChosen(ctx, ca), "https://x/y")
+	require.NoError(t, err)
+	assert.NotEqual(t, ca.Authorization(), mdB["authorization"])
+	mdA, err := a.GetRequestMetadata(a.withChosen(ctx, ca), "https://x/y")
+	require.NoError(t, err)
+	assert.Equal(t, ca.Authorization(), mdA["authorization"])
+}

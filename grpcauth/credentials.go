@@ -96,7 +96,7 @@ func (c *Credentials) GetRequestMetadata(ctx context.Context, uri ...string) (ma
 	if err := c.checkSecurity(ctx, uri); err != nil {
 		return nil, clientStatus(err)
 	}
-	cred, ok := ctx.Value(credKey{}).(base.Credential)
+	cred, ok := chosenBy(ctx, c)
 	if !ok {
 		var err error
 		if cred, err = c.t.Credential(ctx); err != nil {
@@ -139,3 +139,21 @@ func (c *Credentials) checkSecurity(ctx context.Context, uri []string) error {
 // interceptor chose for a call, so that the token sent is the token it
 // retires on Unauthenticated.
 type credKey struct{}
+
+// chosen is the value at credKey: owner's interceptor chose cred.
+type chosen struct {
+	owner *Credentials
+	cred  base.Credential
+}
+
+// withChosen returns ctx carrying cred, chosen by c's interceptor.
+func (c *Credentials) withChosen(ctx context.Context, cred base.Credential) context.Context {
+	return context.WithValue(ctx, credKey{}, chosen{owner: c, cred: cred})
+}
+
+// chosenBy returns the Credential c's interceptor chose for the call of
+// ctx; the interceptor of other Credentials does not count.
+func chosenBy(ctx context.Context, c *Credentials) (base.Credential, bool) {
+	ch, ok := ctx.Value(credKey{}).(chosen)
+	return ch.cred, ok && ch.owner == c
+}

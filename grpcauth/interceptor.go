@@ -23,7 +23,7 @@ func (c *Credentials) UnaryClientInterceptor() grpc.UnaryClientInterceptor {
 		if err != nil {
 			return clientStatus(err)
 		}
-		err = invoker(context.WithValue(ctx, credKey{}, cred), method, req, reply, cc, opts...)
+		err = invoker(c.withChosen(ctx, cred), method, req, reply, cc, opts...)
 		if !refused(cred, err) || !c.cfg.retry {
 			return err
 		}
@@ -31,7 +31,7 @@ func (c *Credentials) UnaryClientInterceptor() grpc.UnaryClientInterceptor {
 		if nerr != nil || next.Same(cred) {
 			return err
 		}
-		err = invoker(context.WithValue(ctx, credKey{}, next), method, req, reply, cc, opts...)
+		err = invoker(c.withChosen(ctx, next), method, req, reply, cc, opts...)
 		refused(next, err)
 		return err
 	}
@@ -48,7 +48,7 @@ func (c *Credentials) StreamClientInterceptor() grpc.StreamClientInterceptor {
 		if err != nil {
 			return nil, clientStatus(err)
 		}
-		s, err := streamer(context.WithValue(ctx, credKey{}, cred), desc, cc, method, opts...)
+		s, err := streamer(c.withChosen(ctx, cred), desc, cc, method, opts...)
 		if err != nil {
 			refused(cred, err)
 			return nil, err
