@@ -96,12 +96,15 @@ func (c *Credentials) GetRequestMetadata(ctx context.Context, uri ...string) (ma
 	if err := c.checkSecurity(ctx, uri); err != nil {
 		return nil, clientStatus(err)
 	}
-	cred, ok := chosenBy(ctx, c)
-	if !ok {
-		var err error
-		if cred, err = c.t.Credential(ctx); err != nil {
-			return nil, clientStatus(err)
+	if ch := chosenBy(ctx, c); ch != nil {
+		if !ch.sent.Load() {
+			ch.sent.Store(true)
 		}
+		return c.metadata(ch.cred), nil
+	}
+	cred, err := c.t.Credential(ctx)
+	if err != nil {
+		return nil, clientStatus(err)
 	}
 	return c.metadata(cred), nil
 }
@@ -140,20 +143,35 @@ func (c *Credentials) checkSecurity(ctx context.Context, uri []string) error {
 // retires on Unauthenticated.
 type credKey struct{}
 
-// chosen is the value at credKey: owner's interceptor chose cred.
+// chosen is the value at credKey: owner's interceptor chose cred, and
+// sent is set once GetRequestMetadata attached it, so that an
+// Unauthenticated answer that GetRequestMetadata itself produced (no TLS,
+// say) never retires a good token.
 type chosen struct {
 	owner *Credentials
 	cred  base.Credential
+	sent  atomic.Bool
 }
 
 // withChosen returns ctx carrying cred, chosen by c's interceptor.
-func (c *Credentials) withChosen(ctx context.Context, cred base.Credential) context.Context {
-	return context.WithValue(ctx, credKey{}, chosen{owner: c, cred: cred})
+func (c *Credentials) withChosen(ctx context.Context, cred base.Credential) (context.Context, *chosen) {
+	ch := &chosen{owner: c, cred: cred}
+	return context.WithValue(ctx, credKey{}, ch), ch
 }
 
-// chosenBy returns the Credential c's interceptor chose for the call of
-// ctx; the interceptor of other Credentials does not count.
-func chosenBy(ctx context.Context, c *Credentials) (base.Credential, bool) {
-	ch, ok := ctx.Value(credKey{}).(chosen)
-	return ch.cred, ok && ch.owner == c
+// chosenBy returns what c's interceptor chose for the call of ctx; the
+// interceptor of other Credentials does not count.
+func chosenBy(ctx context.Context, c *Credentials) *chosen {
+	ch, _ := ctx.Value(credKey{}).(*chosen)
+	if ch == nil || ch.owner != c {
+		return nil
+	}
+	return ch
+}
+
+// answered reports the server's answer err about the call: it retires or
+// accepts the token only when GetRequestMetadata sent it. It returns true
+// when the server refused the token.
+func (ch *chosen) answered(err error) bool {
+	return ch.sent.Load() && refused(ch.cred, err)
 }

@@ -23,16 +23,18 @@ func (c *Credentials) UnaryClientInterceptor() grpc.UnaryClientInterceptor {
 		if err != nil {
 			return clientStatus(err)
 		}
-		err = invoker(c.withChosen(ctx, cred), method, req, reply, cc, opts...)
-		if !refused(cred, err) || !c.cfg.retry {
+		cctx, ch := c.withChosen(ctx, cred)
+		err = invoker(cctx, method, req, reply, cc, opts...)
+		if !ch.answered(err) || !c.cfg.retry {
 			return err
 		}
 		next, nerr := c.t.Credential(ctx)
 		if nerr != nil || next.Same(cred) {
 			return err
 		}
-		err = invoker(c.withChosen(ctx, next), method, req, reply, cc, opts...)
-		refused(next, err)
+		cctx, ch = c.withChosen(ctx, next)
+		err = invoker(cctx, method, req, reply, cc, opts...)
+		ch.answered(err)
 		return err
 	}
 }
@@ -48,12 +50,13 @@ func (c *Credentials) StreamClientInterceptor() grpc.StreamClientInterceptor {
 		if err != nil {
 			return nil, clientStatus(err)
 		}
-		s, err := streamer(c.withChosen(ctx, cred), desc, cc, method, opts...)
+		sctx, ch := c.withChosen(ctx, cred)
+		s, err := streamer(sctx, desc, cc, method, opts...)
 		if err != nil {
-			refused(cred, err)
+			ch.answered(err)
 			return nil, err
 		}
-		return &watchedStream{ClientStream: s, cred: cred}, nil
+		return &watchedStream{ClientStream: s, ch: ch}, nil
 	}
 }
 
@@ -61,15 +64,15 @@ func (c *Credentials) StreamClientInterceptor() grpc.StreamClientInterceptor {
 // codes.Unauthenticated, and accepted when a message arrives.
 type watchedStream struct {
 	grpc.ClientStream
-	cred base.Credential
+	ch *chosen
 }
 
 func (s *watchedStream) RecvMsg(m any) error {
 	err := s.ClientStream.RecvMsg(m)
-	if err == nil {
-		s.cred.Accepted()
-	} else {
-		refused(s.cred, err)
+	if err != nil {
+		s.ch.answered(err)
+	} else if s.ch.sent.Load() {
+		s.ch.cred.Accepted()
 	}
 	return err
 }
