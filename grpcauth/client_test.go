@@ -266,3 +266,25 @@ func TestChosenCredentialIsPerOwner(t *testing.T) {
 }
 
 func first(ctx context.Context, _ *chosen) context.Context { return ctx }
+
+// A stream refused with Unauthenticated retires its token but is never
+// replayed, even with WithUnaryRetry.
+func TestStreamNotReplayed(t *testing.T) {
+	h := &healthServer{watch: make(chan struct{}, 2)}
+	addr := startServer(t, h, nil)
+	a := &tokenAuthorizer{}
+	c := dial(t, addr, insecure.NewCredentials(), newCreds(t, a, InsecureLoopback(), WithUnaryRetry()))
+	require.NoError(t, check(context.Background(), c))
+	h.revoke("t1")
+	h.watch <- struct{}{}
+	h.watch <- struct{}{}
+	s, err := c.Watch(context.Background(), &healthpb.HealthCheckRequest{})
+	require.NoError(t, err)
+	_, err = s.Recv()
+	assert.Equal(t, codes.Unauthenticated, status.Code(err))
+	assert.Len(t, h.watch, 1, "the handler ran once: the stream was not opened again")
+	close(h.watch)
+	require.NoError(t, check(context.Background(), c))
+	assert.Equal(t, []string{"t1", "t2"}, h.seenIDs())
+	assert.EqualValues(t, 2, a.calls.Load())
+}
