@@ -57,7 +57,13 @@ func TestCallsGoOnDuringBackgroundRefresh(t *testing.T) {
 	addr := startServer(t, h, srvTLS)
 	// An hour's lifetime expiring in 20 minutes: stale at once, not expired.
 	a := &tokenAuthorizer{valid: 20 * time.Minute, expiresIn: 3600, started: make(chan struct{}, 10)}
-	creds := newCreds(t, a, WithTransportOptions(base.WithRefreshAhead(30*time.Minute)))
+	refreshed := make(chan struct{}, 1)
+	hook := base.WithHook(func(e base.Event) {
+		if e.Kind == base.EventRefreshed && e.Err == nil {
+			refreshed <- struct{}{}
+		}
+	})
+	creds := newCreds(t, a, WithTransportOptions(base.WithRefreshAhead(30*time.Minute), hook))
 	c := dial(t, addr, credentials.NewTLS(cliTLS), creds)
 	require.NoError(t, check(context.Background(), c)) // token 1
 	<-a.started
@@ -72,12 +78,10 @@ func TestCallsGoOnDuringBackgroundRefresh(t *testing.T) {
 	a.mu.Unlock()
 	close(gate)
 	assert.Equal(t, "t1", h.seenIDs()[21], "calls during the refresh used the current token")
-	// The refreshed token is used once delivered.
-	require.Eventually(t, func() bool {
-		_ = check(context.Background(), c)
-		ids := h.seenIDs()
-		return ids[len(ids)-1] == "t2"
-	}, 10*time.Second, 5*time.Millisecond)
+	<-refreshed // published before the event: the next call sends it
+	require.NoError(t, check(context.Background(), c))
+	ids := h.seenIDs()
+	assert.Equal(t, "t2", ids[len(ids)-1], "the refreshed token is used once delivered")
 	assert.EqualValues(t, 2, a.calls.Load())
 }
 
