@@ -58,6 +58,13 @@ func ClaimsFrom(ctx context.Context) *Claims {
 	return c
 }
 
+// WithClaims returns a copy of ctx carrying c, which [ClaimsFrom] returns:
+// for handlers other than [Middleware] that verify a token themselves
+// (package grpcauth's interceptors), so that one accessor serves both.
+func WithClaims(ctx context.Context, c *Claims) context.Context {
+	return context.WithValue(ctx, claimsKey{}, c)
+}
+
 // Middleware returns HTTP middleware that lets a request through only with
 // a token v accepts, taken from its Authorization: Bearer header (RFC 6750
 // §2.1), and puts the claims in its context ([ClaimsFrom]). It answers:
@@ -109,7 +116,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		m.challenge(w, http.StatusForbidden, `error="insufficient_scope", scope="`+strings.Join(m.scopes, " ")+`"`)
 		return
 	}
-	m.next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), claimsKey{}, c)))
+	m.next.ServeHTTP(w, r.WithContext(WithClaims(r.Context(), c)))
 }
 
 // token returns the bearer token ("" when there is none), and false when

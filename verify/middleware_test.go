@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -133,5 +134,16 @@ func TestMiddlewareOptionPanics(t *testing.T) {
 			}()
 			f()
 		})
+	}
+}
+
+// WithClaims puts claims where ClaimsFrom finds them.
+func TestWithClaimsRoundTrip(t *testing.T) {
+	c := &Claims{Subject: "s"}
+	if got := ClaimsFrom(WithClaims(context.Background(), c)); got != c {
+		t.Fatalf("ClaimsFrom(WithClaims(c)) = %p; want %p", got, c)
+	}
+	if got := ClaimsFrom(context.Background()); got != nil {
+		t.Fatalf("ClaimsFrom(empty) = %p; want nil", got)
 	}
 }

@@ -1,0 +1,177 @@
+package grpcauth
+
+import (
+	"context"
+	"net/url"
+	"sync/atomic"
+
+	"github.com/seed-d44eba79/authorizer"
+	"github.com/seed-d44eba79/authorizer/base"
+	"github.com/seed-d44eba79/authorizer/internal/endpoint"
+	grpccreds "google.golang.org/grpc/credentials"
+)
+
+// Metadata keys the credentials send.
+const (
+	authorizationKey = "authorization"
+	apiKeyKey        = "x-api-key"
+)
+
+// Credentials are per-RPC credentials that send the token of a
+// [base.Transport]. They are safe for concurrent use by any number of
+// calls. Create them with [PerRPC] or [FromTransport].
+type Credentials struct {
+	t     *base.Transport
+	owned bool // PerRPC created t; Close closes it
+	cfg   clientConfig
+	// md is the metadata of the last token sent, shared by every call
+	// with that token.
+	md atomic.Pointer[sentMD]
+}
+
+// sentMD is the metadata map of one token, immutable once published.
+type sentMD struct {
+	auth string
+	md   map[string]string
+}
+
+var _ grpccreds.PerRPCCredentials = (*Credentials)(nil)
+
+// PerRPC returns credentials backed by a new [base.Transport] for a
+// (configured by [WithTransportOptions]), or an
+// [*authorizer.InvalidConfigError] naming what cannot be used. Close them
+// when done.
+func PerRPC(a base.Authorizer, opts ...Option) (*Credentials, error) {
+	cfg := newClientConfig(opts)
+	if cfg.err != nil {
+		return nil, cfg.err
+	}
+	t, err := base.New(a, cfg.baseOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return &Credentials{t: t, owned: true, cfg: cfg}, nil
+}
+
+// FromTransport returns credentials that send t's token, so that HTTP
+// requests through t and gRPC calls share one token and one lifecycle. t
+// stays the caller's: [Credentials.Close] does not close it.
+func FromTransport(t *base.Transport, opts ...Option) (*Credentials, error) {
+	cfg := newClientConfig(opts)
+	switch {
+	case cfg.err != nil:
+		return nil, cfg.err
+	case t == nil:
+		return nil, &authorizer.InvalidConfigError{Setting: "grpcauth: Transport", Problem: "is nil"}
+	case cfg.baseOpts != nil:
+		return nil, &authorizer.InvalidConfigError{Setting: "grpcauth.WithTransportOptions",
+			Problem: "applies to PerRPC only; configure the Transport given to FromTransport"}
+	}
+	return &Credentials{t: t, cfg: cfg}, nil
+}
+
+// Close closes the Transport that [PerRPC] created (calls then fail with
+// codes.Canceled); for [FromTransport] it does nothing. It returns nil.
+func (c *Credentials) Close() error {
+	if c.owned {
+		return c.t.Close()
+	}
+	return nil
+}
+
+// RequireTransportSecurity implements [grpccreds.PerRPCCredentials]: true
+// unless [InsecureLoopback] or [InsecureAllowPlaintext] was given.
+func (c *Credentials) RequireTransportSecurity() bool {
+	return !c.cfg.loopback && !c.cfg.plaintext
+}
+
+// GetRequestMetadata implements [grpccreds.PerRPCCredentials]: the
+// "authorization" (and "x-api-key") metadata of the current token, waiting
+// for one at most until ctx is done. A failure is a gRPC status error
+// whose code is [Code] of the SDK error.
+//
+// The returned map is shared by every call with the same token (grpc
+// copies it into each call's headers): callers must not modify it.
+func (c *Credentials) GetRequestMetadata(ctx context.Context, uri ...string) (map[string]string, error) {
+	if err := c.checkSecurity(ctx, uri); err != nil {
+		return nil, clientStatus(err)
+	}
+	if ch := chosenBy(ctx, c); ch != nil {
+		if !ch.sent.Load() {
+			ch.sent.Store(true)
+		}
+		return c.metadata(ch.cred), nil
+	}
+	cred, err := c.t.Credential(ctx)
+	if err != nil {
+		return nil, clientStatus(err)
+	}
+	return c.metadata(cred), nil
+}
+
+// metadata returns the shared map for cred, building it on a new token.
+func (c *Credentials) metadata(cred base.Credential) map[string]string {
+	auth := cred.Authorization()
+	if s := c.md.Load(); s != nil && s.auth == auth {
+		return s.md
+	}
+	md := map[string]string{authorizationKey: auth}
+	if k := cred.APIKey(); k != "" {
+		md[apiKeyKey] = k
+	}
+	c.md.Store(&sentMD{auth: auth, md: md})
+	return md
+}
+
+// checkSecurity refuses a connection below privacy and integrity unless
+// an Insecure… option allows it for the call's authority.
+func (c *Credentials) checkSecurity(ctx context.Context, uri []string) error {
+	ri, _ := grpccreds.RequestInfoFromContext(ctx)
+	if c.cfg.plaintext || grpccreds.CheckSecurityLevel(ri.AuthInfo, grpccreds.PrivacyAndIntegrity) == nil {
+		return nil
+	}
+	if c.cfg.loopback && len(uri) > 0 {
+		if u, err := url.Parse(uri[0]); err == nil && endpoint.IsLoopback(u.Hostname()) {
+			return nil
+		}
+	}
+	return authorizer.ErrInsecureTransport
+}
+
+// credKey is the context key of the base.Credential the client
+// interceptor chose for a call, so that the token sent is the token it
+// retires on Unauthenticated.
+type credKey struct{}
+
+// chosen is the value at credKey: owner's interceptor chose cred, and
+// sent is set once GetRequestMetadata attached it, so that an
+// Unauthenticated answer that GetRequestMetadata itself produced (no TLS,
+// say) never retires a good token.
+type chosen struct {
+	owner *Credentials
+	cred  base.Credential
+	sent  atomic.Bool
+}
+
+// withChosen returns ctx carrying cred, chosen by c's interceptor.
+func (c *Credentials) withChosen(ctx context.Context, cred base.Credential) (context.Context, *chosen) {
+	ch := &chosen{owner: c, cred: cred}
+	return context.WithValue(ctx, credKey{}, ch), ch
+}
+
+// chosenBy returns what c's interceptor chose for the call of ctx; the
+// interceptor of other Credentials does not count.
+func chosenBy(ctx context.Context, c *Credentials) *chosen {
+	ch, _ := ctx.Value(credKey{}).(*chosen)
+	if ch == nil || ch.owner != c {
+		return nil
+	}
+	return ch
+}
+
+// answered reports the server's answer err about the call: it retires or
+// accepts the token only when GetRequestMetadata sent it. It returns true
+// when the server refused the token.
+func (ch *chosen) answered(err error) bool {
+	return ch.sent.Load() && refused(ch.cred, err)
+}
