@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 
-
 	"github.com/seed-d44eba79/authorizer"
 	"github.com/seed-d44eba79/authorizer/base"
 	"github.com/seed-d44eba79/authorizer/data"
