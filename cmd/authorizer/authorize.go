@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"runtime"
 
 	"golang.org/x/oauth2"
@@ -124,7 +125,13 @@ type opener struct {
 }
 
 func (o *opener) open(ctx context.Context, url string) error {
-	err := oauth2auth.OpenSystemBrowser(ctx, url)
+	var err error
+	if b := os.Getenv("BROWSER"); b != "" {
+		// $BROWSER is a command (no shell) that returns once the page is open.
+		err = exec.CommandContext(ctx, b, url).Run()
+	} else {
+		err = oauth2auth.OpenSystemBrowser(ctx, url)
+	}
 	if err != nil {
 		o.failed = true
 		if o.cancel != nil {

@@ -352,3 +352,81 @@ func TestSRP(t *testing.T) {
 		t.Errorf("disabled user: exit %d, stderr %q", code, errOut)
 	}
 }
+
+// waitFile waits (until ctx ends) for path to hold a line.
+func waitFile(ctx context.Context, path string) (string, error) {
+	for {
+		if b, err := os.ReadFile(path); err == nil && strings.HasSuffix(string(b), "\n") {
+			return strings.TrimSpace(string(b)), nil
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+func TestBrowserLoginAndFallback(t *testing.T) {
+	issuer := peertest.Env(t, "AUTHORIZER_OIDC_ISSUER")
+	env := map[string]map[string]any{"me": {"flow": "browser", "issuer": issuer,
+		"client_id": "sdk-native", "scopes": []string{"openid", "offline_access"}}}
+	dir := t.TempDir()
+	urlFile := dir + "/url"
+	script := dir + "/browser"
+	if err := os.WriteFile(script, []byte("#!/bin/sh\necho \"$1\" > "+urlFile+".tmp && mv "+urlFile+".tmp "+urlFile+"\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+
+	c := newCLI(t, env, "BROWSER="+script)
+	cmd := c.command(ctx, "login")
+	var errb strings.Builder
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	authURL, err := waitFile(ctx, urlFile)
+	if err != nil {
+		t.Fatal("the browser was never opened")
+	}
+	if _, err := peertest.NewUser("bob").SignIn(ctx, authURL); err != nil {
+		t.Fatalf("browser sign-in: %v", err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("login: %v, %s", err, errb.String())
+	}
+	if out, _, code := c.run("token"); code != 0 || strings.TrimSpace(out) == "" {
+		t.Errorf("token after browser login: exit %d", code)
+	}
+
+	// An opener that fails: the device flow takes over.
+	c = newCLI(t, env, "BROWSER=/bin/false")
+	cmd = c.command(ctx, "login")
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stderr)
+	var code string
+	for sc.Scan() {
+		if m := userCodeRE.FindStringSubmatch(sc.Text()); m != nil {
+			code = m[1]
+			break
+		}
+	}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	if code == "" {
+		t.Fatal("no device code after the browser failed")
+	}
+	if err := peertest.NewUser("alice").ApproveDevice(ctx, issuer, code); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("login with fallback: %v", err)
+	}
+}
