@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -428,5 +430,35 @@ func TestBrowserLoginAndFallback(t *testing.T) {
 	}
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("login with fallback: %v", err)
+	}
+}
+
+func TestSRPPasswordNeverFromNowhere(t *testing.T) {
+	seed := peertest.Cognito(t, "AUTHORIZER_COGNITO_SEED")
+	env := map[string]any{"flow": "srp", "region": seed.Region, "user_pool_id": seed.UserPoolID,
+		"endpoint": seed.Endpoint, "client_id": seed.Clients["sdk-public"].ClientID, "username": "alice"}
+	c := newCLI(t, map[string]map[string]any{"pool": env})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	// No password variable or file, and no terminal to prompt on (a new
+	// session has no controlling terminal): a configuration error.
+	cmd := c.command(ctx, "token")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	var errb strings.Builder
+	cmd.Stderr = &errb
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitConfig || !strings.Contains(errb.String(), "password_env") {
+		t.Errorf("no password: %v, %q", err, errb.String())
+	}
+	// A password file works.
+	pw := t.TempDir() + "/pw"
+	if err := os.WriteFile(pw, []byte(seed.Users["alice"].Password+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env["password_file"] = pw
+	c = newCLI(t, map[string]map[string]any{"pool": env})
+	if out, errOut, code := c.run("token"); code != 0 || !strings.HasPrefix(out, "ey") {
+		t.Errorf("password file: exit %d, %q", code, errOut)
 	}
 }
