@@ -148,26 +148,58 @@ func TestCacheReuseResetRefresh(t *testing.T) {
 	}
 }
 
-func TestTwoRunsAtOnceOneRequest(t *testing.T) {
+// TestTwoRunsAtOnceOneSignIn: two device-flow runs started together show
+// one device code; the second waits on the cache's lock and takes the
+// first one's token.
+func TestTwoRunsAtOnceOneSignIn(t *testing.T) {
 	issuer := peertest.Env(t, "AUTHORIZER_OIDC_ISSUER")
-	tokenURL, count := countingProxy(t, issuer)
-	c := newCLI(t, map[string]map[string]any{"cc": ccEnv(tokenURL, true)}, "CC_SECRET="+ccSecret)
-	if _, _, code := c.run("envs"); code != 0 { // creates the key file first
-		t.Fatal("envs failed")
-	}
-	if _, _, code := c.run("reset"); code != 0 {
+	c := newCLI(t, map[string]map[string]any{"dev": {"flow": "device", "issuer": issuer,
+		"client_id": "sdk-native", "scopes": []string{"openid", "offline_access"}}})
+	if _, _, code := c.run("reset"); code != 0 { // creates the key file first
 		t.Fatal("reset failed")
 	}
-	done := make(chan string, 2)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	codes := make(chan string, 2)
+	type result struct {
+		out string
+		err error
+	}
+	results := make(chan result, 2)
 	for range 2 {
-		go func() { out, _, _ := c.run("token"); done <- out }()
+		cmd := c.command(ctx, "token")
+		stderr, _ := cmd.StderrPipe()
+		var out strings.Builder
+		cmd.Stdout = &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			sc := bufio.NewScanner(stderr)
+			for sc.Scan() {
+				if m := userCodeRE.FindStringSubmatch(sc.Text()); m != nil {
+					codes <- m[1]
+				}
+			}
+			err := cmd.Wait()
+			results <- result{out.String(), err}
+		}()
 	}
-	a, b := <-done, <-done
-	if a == "" || a != b {
-		t.Errorf("two runs got different tokens")
+	var code string
+	select {
+	case code = <-codes:
+	case <-ctx.Done():
+		t.Fatal("no device code")
 	}
-	if n := count.Load(); n != 1 {
-		t.Errorf("two runs at once: %d token requests, want 1", n)
+	if err := peertest.NewUser("alice").ApproveDevice(ctx, issuer, code); err != nil {
+		t.Fatal(err)
+	}
+	a, b := <-results, <-results
+	if a.err != nil || b.err != nil || a.out == "" || a.out != b.out {
+		t.Errorf("two runs: %v, %v, same token %v", a.err, b.err, a.out == b.out)
+	}
+	if n := len(codes); n != 0 {
+		t.Errorf("%d more device codes shown, want one sign-in", n)
 	}
 }
 
