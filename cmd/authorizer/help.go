@@ -63,7 +63,9 @@ beside the cache, created 0600 with 32 random bytes on first use (whoever can
 read it and the cache can read the tokens: keep the key in a secret store and
 set AUTHORIZER_CACHE_KEY for more). A cached token is reused across runs
 until it expires; --refresh gets a new one; "authorizer reset" forgets it.
-Runs started at once share one sign-in (the cache's file lock). The cache key
+Runs started at once share one sign-in (device, browser: the second waits
+on the cache's file lock); client-credentials and SRP runs wait for it at
+most 2 s (base.Transport's rule) and may then each ask for a token. The cache key
 is the issuer, client id, scopes, flow, audience, resources, params and user.
 
 Sign-in (device, browser): login opens the browser (authorization code with
