@@ -364,6 +364,31 @@ func TestDeviceLoginThenCachedToken(t *testing.T) {
 	if _, errOut, exit := c.run("logout"); exit != 0 {
 		t.Errorf("logout: exit %d, %q", exit, errOut)
 	}
+	// Signed out: the next token needs a new sign-in (a new device code).
+	ctx2, cancel2 := context.WithCancel(ctx)
+	defer cancel2()
+	cmd = c.command(ctx2, "token")
+	stderr, _ = cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc = bufio.NewScanner(stderr)
+	asked := false
+	for sc.Scan() {
+		if userCodeRE.MatchString(sc.Text()) {
+			asked = true
+			break
+		}
+	}
+	cancel2()
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	_ = cmd.Wait()
+	if !asked {
+		t.Error("after logout the cached token was still used")
+	}
 }
 
 func TestSRP(t *testing.T) {
