@@ -347,10 +347,7 @@ func TestDeviceLoginThenCachedToken(t *testing.T) {
 	if code == "" {
 		t.Fatal("no device code on stderr")
 	}
-	go func() {
-		for sc.Scan() {
-		}
-	}()
+	go drain(sc)
 	if err := peertest.NewUser("alice").ApproveDevice(ctx, issuer, code); err != nil {
 		t.Fatalf("approve: %v", err)
 	}
@@ -381,10 +378,7 @@ func TestDeviceLoginThenCachedToken(t *testing.T) {
 		}
 	}
 	cancel2()
-	go func() {
-		for sc.Scan() {
-		}
-	}()
+	go drain(sc)
 	_ = cmd.Wait()
 	if !asked {
 		t.Error("after logout the cached token was still used")
@@ -475,10 +469,7 @@ func TestBrowserLoginAndFallback(t *testing.T) {
 			break
 		}
 	}
-	go func() {
-		for sc.Scan() {
-		}
-	}()
+	go drain(sc)
 	if code == "" {
 		t.Fatal("no device code after the browser failed")
 	}
@@ -517,5 +508,11 @@ func TestSRPPasswordNeverFromNowhere(t *testing.T) {
 	c = newCLI(t, map[string]map[string]any{"pool": env})
 	if out, errOut, code := c.run("token"); code != 0 || !strings.HasPrefix(out, "ey") {
 		t.Errorf("password file: exit %d, %q", code, errOut)
+	}
+}
+
+// drain reads the rest of a child's output (its own scanner: callers reuse variables).
+func drain(sc *bufio.Scanner) {
+	for sc.Scan() {
 	}
 }
