@@ -1,0 +1,119 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/seed-d44eba79/authorizer"
+	"github.com/seed-d44eba79/authorizer/base"
+	"github.com/seed-d44eba79/authorizer/data"
+	"github.com/seed-d44eba79/authorizer/filecache"
+)
+
+// session is one environment's authorizer with its file cache.
+type session struct {
+	cfg   *envConfig
+	info  data.ClientInfo
+	cache *filecache.Cache
+	key   string
+	// user is set for the device and browser flows (they cache themselves).
+	user userAuthorizer
+	// transport serves the client-credentials and SRP flows from the cache.
+	transport *base.Transport
+}
+
+// cacheDir is --cache-dir, else $AUTHORIZER_CACHE_DIR, else the user's cache dir.
+func cacheDir(flagValue string) (string, error) {
+	if flagValue != "" {
+		return flagValue, nil
+	}
+	if d := os.Getenv("AUTHORIZER_CACHE_DIR"); d != "" {
+		return d, nil
+	}
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return "", &authorizer.InvalidConfigError{Setting: "cache directory", Problem: "is unknown: set --cache-dir or AUTHORIZER_CACHE_DIR"}
+	}
+	return filepath.Join(d, filecache.DefaultDirName), nil
+}
+
+// cacheKeyFile is the name of the key file created beside the cache.
+const cacheKeyFile = "cache.key"
+
+// encryptionKey is $AUTHORIZER_CACHE_KEY (32 bytes as hex or base64), else the
+// key file beside the cache, created 0600 with 32 random bytes on first use.
+func encryptionKey(dir string) ([]byte, error) {
+	if v := strings.TrimSpace(os.Getenv("AUTHORIZER_CACHE_KEY")); v != "" {
+		if k, err := hex.DecodeString(v); err == nil && len(k) == 32 {
+			return k, nil
+		}
+		if k, err := base64.StdEncoding.DecodeString(v); err == nil && len(k) == 32 {
+			return k, nil
+		}
+		return nil, &authorizer.InvalidConfigError{Setting: "AUTHORIZER_CACHE_KEY", Problem: "is not 32 bytes in hex or base64"}
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, &authorizer.InvalidConfigError{Setting: "cache directory " + dir, Problem: "cannot be created"}
+	}
+	path := filepath.Join(dir, cacheKeyFile)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err == nil {
+		k := make([]byte, 32)
+		_, _ = rand.Read(k)
+		_, werr := f.Write([]byte(hex.EncodeToString(k)))
+		if cerr := f.Close(); werr == nil && cerr == nil {
+			return k, nil
+		}
+		_ = os.Remove(path)
+		return nil, &authorizer.InvalidConfigError{Setting: "cache key file " + path, Problem: "cannot be written"}
+	}
+	if !errors.Is(err, os.ErrExist) {
+		return nil, &authorizer.InvalidConfigError{Setting: "cache key file " + path, Problem: "cannot be created"}
+	}
+	return readKeyFile(path)
+}
+
+// readKeyFile reads an existing key file, refusing one others may read.
+func readKeyFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &authorizer.InvalidConfigError{Setting: "cache key file " + path, Problem: "cannot be read"}
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || st.Mode().Perm()&0o077 != 0 || !st.Mode().IsRegular() {
+		return nil, &authorizer.InvalidConfigError{Setting: "cache key file " + path, Problem: "must be a regular file of mode 0600"}
+	}
+	raw, _ := io.ReadAll(io.LimitReader(f, 256))
+	k, err := hex.DecodeString(strings.TrimSpace(string(raw)))
+	if err != nil || len(k) != 32 {
+		return nil, &authorizer.InvalidConfigError{Setting: "cache key file " + path, Problem: "does not hold 32 bytes in hex (delete it and run authorizer reset)"}
+	}
+	return k, nil
+}
+
+// openCache opens the encrypted file cache.
+func openCache(dirFlag string) (*filecache.Cache, error) {
+	dir, err := cacheDir(dirFlag)
+	if err != nil {
+		return nil, err
+	}
+	k, err := encryptionKey(dir)
+	if err != nil {
+		return nil, err
+	}
+	return filecache.New(filecache.WithDir(dir), filecache.WithEncryptionKey(k))
+}
+
+// cacheKey names everything the token depends on (never a secret).
+func cacheKey(c *envConfig) string {
+	k := filecache.Key(c.issuer(), c.ClientID, c.OAuth.Scopes)
+	parts := []string{k, "flow=" + c.Flow, "aud=" + c.OAuth.Audience,
+		"res=" + strings.Join(c.OAuth.Resources, " "), "params=" + c.OAuth.Params.Encode(), "user=" + c.UserName}
+	return strings.Join(parts, "\n")
+}
