@@ -28,7 +28,7 @@ func TestBreakLoopbackAuthorityLookalikes(t *testing.T) {
 	for host, ok := range map[string]bool{
 		"localhost": true, "LOCALHOST": true, "127.0.0.1": true, "127.9.9.9": true, "[::1]": true,
 		"[::ffff:127.0.0.1]": true,
-		"localhost.": false, "localhost.evil.test": false, "127.0.0.1.nip.io": false, "127.1": false,
+		"localhost.":         false, "localhost.evil.test": false, "127.0.0.1.nip.io": false, "127.1": false,
 		"0x7f000001": false, "2130706433": false, "[::]": false, "0.0.0.0": false, "evil.test": false,
 		"127.0.0.1@evil.test": false, "evil.test#127.0.0.1": false, "": false,
 	} {
