@@ -38,8 +38,8 @@ type flakyAuthorizer struct {
 }
 
 func (a *flakyAuthorizer) Authorize(ctx context.Context) (*oauth2.Token, error) {
-	if n := a.inflight.Add(1); n > a.max.Load() {
-		a.max.Store(n) // only ever raced by a second request, which is the bug we look for
+	n := a.inflight.Add(1)
+	for m := a.max.Load(); n > m && !a.max.CompareAndSwap(m, n); m = a.max.Load() {
 	}
 	defer a.inflight.Add(-1)
 	a.mu.Lock()
@@ -57,9 +57,9 @@ func (a *flakyAuthorizer) Authorize(ctx context.Context) (*oauth2.Token, error) 
 		a.failed.Add(1)
 		return nil, errors.New("token endpoint down")
 	}
-	n := a.issued.Add(1)
+	id := a.issued.Add(1)
 	exp := time.Now().Add(time.Hour)
-	raw := signJWT(`{"alg":"RS256","typ":"JWT"}`, claims(fmt.Sprint("t", n), exp, ""))
+	raw := signJWT(`{"alg":"RS256","typ":"JWT"}`, claims(fmt.Sprint("t", id), exp, ""))
 	return &oauth2.Token{AccessToken: raw, TokenType: "Bearer", Expiry: exp}, nil
 }
 
