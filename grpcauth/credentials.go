@@ -2,6 +2,8 @@ package grpcauth
 
 import (
 	"context"
+	"net"
+	"net/netip"
 	"net/url"
 	"sync/atomic"
 
@@ -9,6 +11,7 @@ import (
 	"github.com/seed-d44eba79/authorizer/base"
 	"github.com/seed-d44eba79/authorizer/internal/endpoint"
 	grpccreds "google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/peer"
 )
 
 // Metadata keys the credentials send.
@@ -130,12 +133,29 @@ func (c *Credentials) checkSecurity(ctx context.Context, uri []string) error {
 	if c.cfg.plaintext || grpccreds.CheckSecurityLevel(ri.AuthInfo, grpccreds.PrivacyAndIntegrity) == nil {
 		return nil
 	}
-	if c.cfg.loopback && len(uri) > 0 {
+	if c.cfg.loopback && len(uri) > 0 && loopbackPeer(ctx) {
 		if u, err := url.Parse(uri[0]); err == nil && endpoint.IsLoopback(u.Hostname()) {
 			return nil
 		}
 	}
 	return authorizer.ErrInsecureTransport
+}
+
+// loopbackPeer reports whether the call's connection, when ctx names one
+// (grpc does for every call), goes to a loopback IP or a Unix socket: the authority alone
+// is the caller's word (grpc.WithAuthority, a resolver's ServerName) and
+// may name "localhost" for a remote peer. A ctx without a peer (a direct
+// call, outside grpc) leaves the decision to the authority.
+func loopbackPeer(ctx context.Context) bool {
+	p, ok := peer.FromContext(ctx)
+	if !ok || p.Addr == nil {
+		return true
+	}
+	if _, unix := p.Addr.(*net.UnixAddr); unix {
+		return true // a Unix socket is on this machine
+	}
+	ap, err := netip.ParseAddrPort(p.Addr.String())
+	return err == nil && ap.Addr().Unmap().IsLoopback()
 }
 
 // credKey is the context key of the base.Credential the client

@@ -52,7 +52,9 @@ func WithUnaryRetry() Option {
 
 // InsecureLoopback allows tokens over a connection without transport
 // security (insecure.NewCredentials) when the call's authority is this
-// machine ("localhost" or a loopback IP), for tests and sidecars; any
+// machine ("localhost" or a loopback IP) and its connection goes to a
+// loopback IP or a Unix socket (an authority set by grpc.WithAuthority does not make a
+// remote peer local), for tests and sidecars; any
 // other plaintext call fails with codes.Unauthenticated and
 // [authorizer.ErrInsecureTransport], and sends nothing. Without it (the
 // default) RequireTransportSecurity is true and grpc refuses to dial
