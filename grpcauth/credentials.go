@@ -155,7 +155,7 @@ func loopbackPeer(ctx context.Context) bool {
 		return true // a Unix socket is on this machine
 	}
 	ap, err := netip.ParseAddrPort(p.Addr.String())
-	return err == nil && ap.Addr().Unmap().IsLoopback()
+	return err == nil && endpoint.IsLoopback(ap.Addr().String())
 }
 
 // credKey is the context key of the base.Credential the client

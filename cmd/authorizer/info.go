@@ -8,12 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/url"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/seed-d44eba79/authorizer/internal/endpoint"
 	"github.com/seed-d44eba79/authorizer/verify"
 )
 
@@ -152,7 +152,4 @@ func verifyToken(ctx context.Context, g *globals, iss, raw string) (err error, c
 	return err, true
 }
 
-func isLoopback(host string) bool {
-	ip := net.ParseIP(host)
-	return host == "localhost" || (ip != nil && ip.IsLoopback())
-}
+func isLoopback(host string) bool { return endpoint.IsLoopback(host) }
