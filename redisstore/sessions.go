@@ -36,9 +36,9 @@ import (
 // ctx and bounds each Redis round trip by the call timeout
 // ([WithSessionCallTimeout]). Failures: every method returns an error
 // wrapping [ErrUnavailable] when Redis fails or times out, or at once while
-// the circuit breaker is open; the middleware then treats the request as
-// signed out (a failed Get) or reports the failure (a failed Put or
-// DeleteTag). Get of an unknown id returns [web.ErrSessionNotFound].
+// the circuit breaker is open. The middleware treats a failed Get as
+// signed out (and clears the cookie), and answers a back-channel logout
+// whose DeleteTag failed with 503. Get of an unknown id returns [web.ErrSessionNotFound].
 type SessionStore struct {
 	client  redis.UniversalClient
 	cfg     sessionConfig
