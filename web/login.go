@@ -149,8 +149,13 @@ func (l *Login) serve(w http.ResponseWriter, r *http.Request, app http.Handler) 
 		return
 	}
 	cookies := r.Cookies()
-	id := l.identify(w, r, cookies)
+	id, err := l.identify(w, r, cookies)
 	if id == nil && (protected(l.rules, r.URL.Path) || r.URL.RawPath != "" && protected(l.rules, r.URL.RawPath)) {
+		if err != nil { // the session store is down: neither a login nor a sign-out
+			w.Header().Set("Retry-After", "5")
+			l.fail(w, r, http.StatusServiceUnavailable, "Sessions are unavailable; try again shortly.", err)
+			return
+		}
 		l.challenge(w, r)
 		return
 	}

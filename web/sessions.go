@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -13,30 +14,44 @@ import (
 // adStore authenticates sessions sealed for the store.
 const adStore = "store"
 
+// errStoreUnavailable: the SessionStore failed (not "no such session"), so
+// nothing is known about the session: it is neither used nor ended.
+var errStoreUnavailable = errors.New("web: session store unavailable")
+
 // identify returns the browser's Identity, or nil when it has no session
 // that opens, is in time, is not logged out, and could be refreshed when due.
-func (l *Login) identify(w http.ResponseWriter, r *http.Request, cookies []*http.Cookie) *Identity {
+// The error is errStoreUnavailable when the SessionStore failed: then
+// nothing about the session is known, and its cookie is kept.
+func (l *Login) identify(w http.ResponseWriter, r *http.Request, cookies []*http.Cookie) (*Identity, error) {
 	value := l.jar.sessionFrom(cookies)
 	if value == "" {
-		return nil
+		return nil, nil
 	}
 	s, err := l.loadSession(r.Context(), value)
+	if errors.Is(err, errStoreUnavailable) {
+		// The store is down or slow: the session may be fine. Keep the
+		// cookie (a Redis outage must not sign everyone out for good);
+		// serve proceeds without an identity and answers a protected
+		// path with 503.
+		l.cfg.Logger.Warn("web: session store unavailable; request served without a session", "error", err.Error(), "path", r.URL.Path)
+		return nil, err
+	}
 	if err != nil {
 		l.cfg.Logger.Warn("web: session cookie ignored (signed out)", "reason", err.Error(), "path", r.URL.Path)
 		l.clearSession(w, r, nil)
-		return nil
+		return nil, nil
 	}
 	now := l.cfg.Now()
 	if now.Sub(s.created) > l.cfg.SessionLifetime || l.denied.denies(s) {
 		l.clearSession(w, r, s)
-		return nil
+		return nil, nil
 	}
 	if s.refreshDue(now) {
 		if s = l.refreshSession(w, r, s); s == nil {
-			return nil
+			return nil, nil
 		}
 	}
-	return newIdentity(l, s)
+	return newIdentity(l, s), nil
 }
 
 // refreshSession refreshes s before the app sees it. A refused refresh
@@ -108,6 +123,9 @@ func (l *Login) loadSession(ctx context.Context, value string) (*session, error)
 		return nil, errors.New("session id does not open (tampered, or sealed with another secret)")
 	}
 	blob, err := l.cfg.SessionStore.Get(ctx, string(id))
+	if err != nil && !errors.Is(err, ErrSessionNotFound) {
+		return nil, fmt.Errorf("%w: %w", errStoreUnavailable, err)
+	}
 	if err != nil {
 		return nil, err
 	}
