@@ -99,6 +99,7 @@ func newUser(g *globals, s *session, device bool) (userAuthorizer, error) {
 		opts = append(opts, oauth2auth.WithDevicePrompt(oauth2auth.DevicePromptWriter(os.Stderr)))
 		return oauth2auth.NewDeviceAuthorizer(s.info, s.cfg.OAuth, opts...)
 	}
+	g.opener.cfg = s.cfg
 	opts = append(opts, oauth2auth.WithBrowserOpener(g.opener.open))
 	return oauth2auth.NewBrowserAuthorizer(s.info, s.cfg.OAuth, opts...)
 }
@@ -119,6 +120,7 @@ func browserAvailable() bool {
 // opener opens the browser and remembers a failure, so that the sign-in
 // can fall back to the device flow.
 type opener struct {
+	cfg    *envConfig // whose secret variables the browser must not see
 	failed bool
 	cancel context.CancelFunc
 }
@@ -127,7 +129,9 @@ func (o *opener) open(ctx context.Context, url string) error {
 	var err error
 	if b := os.Getenv("BROWSER"); b != "" {
 		// $BROWSER is a command (no shell) that returns once the page is open.
-		err = exec.CommandContext(ctx, b, url).Run()
+		cmd := exec.CommandContext(ctx, b, url)
+		cmd.Env = childEnv(o.cfg)
+		err = cmd.Run()
 	} else {
 		err = oauth2auth.OpenSystemBrowser(ctx, url)
 	}

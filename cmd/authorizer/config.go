@@ -84,8 +84,11 @@ func loadConfig(flagValue string) (map[string]*envConfig, error) {
 	envs := map[string]*envConfig{}
 	path, explicit := configPath(flagValue)
 	if path != "" {
-		raw, err := os.ReadFile(path)
+		raw, err := readConfigFile(path)
+		var ice *authorizer.InvalidConfigError
 		switch {
+		case errors.As(err, &ice):
+			return nil, err
 		case err == nil:
 			if envs, err = parseConfig(raw); err != nil {
 				return nil, err
@@ -100,6 +103,32 @@ func loadConfig(flagValue string) (map[string]*envConfig, error) {
 		envs[c.Name] = c
 	}
 	return envs, nil
+}
+
+// maxConfigSize caps the environments file.
+const maxConfigSize = 1 << 20
+
+// readConfigFile reads the environments file, refusing what is not a
+// regular file (a FIFO or a device would block or never end) or is larger
+// than maxConfigSize.
+func readConfigFile(path string) ([]byte, error) {
+	st, err := os.Stat(path) // does not block on a FIFO, unlike open
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, &authorizer.InvalidConfigError{Setting: "config file " + path, Problem: "is not a regular file"}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	raw, err := io.ReadAll(io.LimitReader(f, maxConfigSize+1))
+	if err == nil && len(raw) > maxConfigSize {
+		return nil, &authorizer.InvalidConfigError{Setting: "config file " + path, Problem: "is larger than 1 MiB"}
+	}
+	return raw, err
 }
 
 // parseConfig decodes the file: one object of named environments.

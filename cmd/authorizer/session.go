@@ -62,21 +62,34 @@ func encryptionKey(dir string) ([]byte, error) {
 		return nil, &authorizer.InvalidConfigError{Setting: "cache directory " + dir, Problem: "cannot be created"}
 	}
 	path := filepath.Join(dir, cacheKeyFile)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-	if err == nil {
-		k := make([]byte, 32)
-		_, _ = rand.Read(k)
-		_, werr := f.Write([]byte(hex.EncodeToString(k)))
-		if cerr := f.Close(); werr == nil && cerr == nil {
-			return k, nil
+	if _, err := os.Lstat(path); errors.Is(err, os.ErrNotExist) {
+		if err := createKeyFile(dir, path); err != nil {
+			return nil, err
 		}
-		_ = os.Remove(path)
-		return nil, &authorizer.InvalidConfigError{Setting: "cache key file " + path, Problem: "cannot be written"}
-	}
-	if !errors.Is(err, os.ErrExist) {
-		return nil, &authorizer.InvalidConfigError{Setting: "cache key file " + path, Problem: "cannot be created"}
 	}
 	return readKeyFile(path)
+}
+
+// createKeyFile writes 32 random bytes to a temporary file (0600) and links
+// it into place, so that a run reading the key at the same time sees either
+// no file or the whole key, never a half-written one; when another run got
+// there first, its key stays.
+func createKeyFile(dir, path string) error {
+	f, err := os.CreateTemp(dir, ".cache.key-*")
+	if err != nil {
+		return &authorizer.InvalidConfigError{Setting: "cache key file " + path, Problem: "cannot be created"}
+	}
+	defer os.Remove(f.Name())
+	k := make([]byte, 32)
+	_, _ = rand.Read(k)
+	_, werr := f.Write([]byte(hex.EncodeToString(k)))
+	if cerr := f.Close(); werr != nil || cerr != nil {
+		return &authorizer.InvalidConfigError{Setting: "cache key file " + path, Problem: "cannot be written"}
+	}
+	if err := os.Link(f.Name(), path); err != nil && !errors.Is(err, os.ErrExist) {
+		return &authorizer.InvalidConfigError{Setting: "cache key file " + path, Problem: "cannot be created"}
+	}
+	return nil
 }
 
 // readKeyFile reads an existing key file, refusing one others may read.
