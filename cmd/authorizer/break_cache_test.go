@@ -41,20 +41,3 @@ func TestBreakKeyFileConcurrentFirstUse(t *testing.T) {
 		}
 	}
 }
-
-// Under umask 000 the key file is still 0600 and the directory 0700.
-func TestBreakKeyFileModeUnderPermissiveUmask(t *testing.T) {
-	t.Setenv("AUTHORIZER_CACHE_KEY", "")
-	old := umask(0)
-	defer umask(old)
-	dir := filepath.Join(t.TempDir(), "a", "b")
-	if _, err := encryptionKey(dir); err != nil {
-		t.Fatal(err)
-	}
-	for p, want := range map[string]os.FileMode{dir: 0o700, filepath.Join(dir, cacheKeyFile): 0o600} {
-		st, err := os.Stat(p)
-		if err != nil || st.Mode().Perm() != want {
-			t.Errorf("%s: %v %v, want %v", p, st.Mode().Perm(), err, want)
-		}
-	}
-}

@@ -1,16 +1,13 @@
 package main
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 )
 
 // fakeTokenServer answers every token request with one fixed token.
@@ -52,27 +49,6 @@ func TestBreakCurlChildEnvHasNoSecret(t *testing.T) {
 	}
 	if !strings.Contains(string(env), "PATH=") {
 		t.Error("curl's environment lost PATH")
-	}
-}
-
-// A config file that is a FIFO must be refused, not block forever.
-func TestBreakConfigFIFORefused(t *testing.T) {
-	dir := t.TempDir()
-	fifo := filepath.Join(dir, "fifo")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Skip("no mkfifo:", err)
-	}
-	c := newCLI(t, map[string]map[string]any{})
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := c.command(ctx, "envs", "--config", fifo)
-	out, err := cmd.CombinedOutput()
-	if ctx.Err() != nil {
-		t.Fatal("envs on a FIFO config blocked")
-	}
-	var ee *exec.ExitError
-	if !errAs(err, &ee) || ee.ExitCode() != exitConfig || !strings.Contains(string(out), "not a regular file") {
-		t.Errorf("envs --config FIFO: %v, %q; want exit 3, not a regular file", err, out)
 	}
 }
 

@@ -61,6 +61,9 @@ func encryptionKey(dir string) ([]byte, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, &authorizer.InvalidConfigError{Setting: "cache directory " + dir, Problem: "cannot be created"}
 	}
+	if err := checkKeyDir(dir); err != nil {
+		return nil, err
+	}
 	path := filepath.Join(dir, cacheKeyFile)
 	if _, err := os.Lstat(path); errors.Is(err, os.ErrNotExist) {
 		if err := createKeyFile(dir, path); err != nil {
@@ -92,14 +95,33 @@ func createKeyFile(dir, path string) error {
 	return nil
 }
 
-// readKeyFile reads an existing key file, refusing one others may read.
+// checkKeyDir refuses, before a key file is written into it, a cache
+// directory another user owns or may write to (filecache refuses it too,
+// but only after the key would have been created there).
+func checkKeyDir(dir string) error {
+	st, err := os.Stat(dir)
+	if err != nil || !st.IsDir() {
+		return &authorizer.InvalidConfigError{Setting: "cache directory " + dir, Problem: "is not a directory"}
+	}
+	if ownedByOther(st) || writableByOthers(st) {
+		return &authorizer.InvalidConfigError{Setting: "cache directory " + dir,
+			Problem: "belongs to another user or is writable by others (chmod go-w, or use a directory of your own)"}
+	}
+	return nil
+}
+
+// readKeyFile reads an existing key file, refusing one others may read,
+// one another user owns and a symbolic link.
 func readKeyFile(path string) ([]byte, error) {
+	if lst, err := os.Lstat(path); err == nil && !lst.Mode().IsRegular() {
+		return nil, &authorizer.InvalidConfigError{Setting: "cache key file " + path, Problem: "must be a regular file of mode 0600, not a link"}
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, &authorizer.InvalidConfigError{Setting: "cache key file " + path, Problem: "cannot be read"}
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err != nil || st.Mode().Perm()&0o077 != 0 || !st.Mode().IsRegular() {
+	if st, err := f.Stat(); err != nil || st.Mode().Perm()&0o077 != 0 || !st.Mode().IsRegular() || ownedByOther(st) {
 		return nil, &authorizer.InvalidConfigError{Setting: "cache key file " + path, Problem: "must be a regular file of mode 0600"}
 	}
 	raw, _ := io.ReadAll(io.LimitReader(f, 256))
