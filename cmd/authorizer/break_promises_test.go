@@ -90,3 +90,19 @@ func TestBreakOutputCacheAndIsolation(t *testing.T) {
 		t.Errorf("bad config: exit %d, stdout %q, stderr %q", code, o, e)
 	}
 }
+
+// "Secrets never come from the file": a secret smuggled in as a request
+// parameter (params.client_secret) was sent, and named in the cache key.
+func TestBreakConfigSecretInParamsRefused(t *testing.T) {
+	for _, k := range []string{"client_secret", "Client_Assertion", "password", "refresh_token"} {
+		_, err := parseConfig([]byte(`{"x": {"token_url": "https://idp.example/token", "client_id": "c",
+			"params": {"` + k + `": ["inline-secret"]}}}`))
+		if err == nil || exitCode(err) != exitConfig || strings.Contains(err.Error(), "inline-secret") {
+			t.Errorf("params.%s: %v, want a configuration error without the value", k, err)
+		}
+	}
+	if _, err := parseConfig([]byte(`{"x": {"token_url": "https://idp.example/token", "client_id": "c",
+		"params": {"prompt": ["consent"]}}}`)); err != nil {
+		t.Errorf("harmless params refused: %v", err)
+	}
+}

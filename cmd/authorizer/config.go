@@ -225,8 +225,20 @@ func (c *envConfig) check() error {
 	if c.ClientID == "" {
 		return &authorizer.InvalidConfigError{Setting: "environment " + c.Name + ": client_id", Problem: "is unset"}
 	}
+	for k := range c.OAuth.Params {
+		if secretParams[strings.ToLower(k)] {
+			return &authorizer.InvalidConfigError{Setting: "environment " + c.Name + ": params." + k,
+				Problem: "would put a secret in the file: name it with client_secret_env / client_secret_file instead"}
+		}
+	}
 	return nil
 }
+
+// secretParams are request parameters that carry a secret: refused in
+// params, so that the file never holds one (and no cache key names one).
+var secretParams = map[string]bool{"client_secret": true, "client_assertion": true, "password": true,
+	"refresh_token": true, "code": true, "code_verifier": true, "assertion": true, "subject_token": true,
+	"actor_token": true, "device_code": true, "api_key": true}
 
 // issuer is what envs shows and what info verifies against.
 func (c *envConfig) issuer() string {
