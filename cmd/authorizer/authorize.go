@@ -7,8 +7,11 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strings"
 
 	"golang.org/x/oauth2"
+
+	"github.com/seed-d44eba79/authorizer"
 
 	"github.com/seed-d44eba79/authorizer/base"
 	"github.com/seed-d44eba79/authorizer/data"
@@ -57,9 +60,15 @@ func clientInfo(c *envConfig) (data.ClientInfo, error) {
 		}
 	}
 	if info.APIKey == "" {
-		info.APIKey, err = secret(c.APIKeyEnv, c.APIKeyFile, "API key")
+		if info.APIKey, err = secret(c.APIKeyEnv, c.APIKeyFile, "API key"); err != nil {
+			return info, err
+		}
 	}
-	return info, err
+	if strings.ContainsFunc(info.APIKey, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		// A newline would end the X-Api-Key header (and curl's config line).
+		return info, &authorizer.InvalidConfigError{Setting: "API key", Problem: "holds a control character (a newline?)"}
+	}
+	return info, nil
 }
 
 // newTransport serves a's tokens through the file cache (one request

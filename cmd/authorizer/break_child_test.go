@@ -71,3 +71,19 @@ func errAs(err error, target **exec.ExitError) bool {
 	}
 	return ok
 }
+
+// An API key with a newline (a key file written with echo, a CI variable)
+// ended the X-Api-Key header and, in `curl`, the config line: the rest of
+// the value became curl options of its own (here: write the response to a
+// file).
+func TestBreakAPIKeyNewlineInjection(t *testing.T) {
+	srv := fakeTokenServer(t)
+	out := filepath.Join(t.TempDir(), "written")
+	c := newCLI(t, map[string]map[string]any{"x": {"token_url": srv.URL + "/token", "client_id": "c",
+		"client_secret_env": "S", "api_key_env": "K"}},
+		"S=s", "K=key\noutput = \""+out+"\"")
+	o, e, code := c.run("header")
+	if code != exitConfig || strings.Contains(o, "output") || strings.Contains(e, out) {
+		t.Errorf("header with a newline in the API key: exit %d, stdout %q, stderr %q; want exit 3", code, o, e)
+	}
+}
