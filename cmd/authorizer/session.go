@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -145,10 +146,22 @@ func openCache(dirFlag string) (*filecache.Cache, error) {
 	return filecache.New(filecache.WithDir(dir), filecache.WithEncryptionKey(k))
 }
 
-// cacheKey names everything the token depends on (never a secret).
+// cacheKey names everything the token depends on (never a secret), as
+// JSON so that no value can run into the next (an audience holding
+// "\nres=" or resources holding spaces once gave two environments one key).
+// An SRP environment's Endpoint is part of it: a stand-in (moto) and the
+// real pool never share a token.
 func cacheKey(c *envConfig) string {
-	k := filecache.Key(c.issuer(), c.ClientID, c.OAuth.Scopes)
-	parts := []string{k, "flow=" + c.Flow, "aud=" + c.OAuth.Audience,
-		"res=" + strings.Join(c.OAuth.Resources, " "), "params=" + c.OAuth.Params.Encode(), "user=" + c.UserName}
-	return strings.Join(parts, "\n")
+	b, _ := json.Marshal(struct {
+		Base      string   `json:"k"`
+		Flow      string   `json:"flow"`
+		Audience  string   `json:"aud,omitempty"`
+		Resources []string `json:"res,omitempty"`
+		Params    string   `json:"params,omitempty"`
+		TokenURL  string   `json:"token_url,omitempty"`
+		Endpoint  string   `json:"endpoint,omitempty"`
+		User      string   `json:"user,omitempty"`
+	}{filecache.Key(c.issuer(), c.ClientID, c.OAuth.Scopes), c.Flow, c.OAuth.Audience, c.OAuth.Resources,
+		c.OAuth.Params.Encode(), c.OAuth.TokenURL, c.SRP.Endpoint, c.UserName})
+	return string(b)
 }
