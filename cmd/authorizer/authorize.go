@@ -7,8 +7,11 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strings"
 
 	"golang.org/x/oauth2"
+
+	"github.com/seed-d44eba79/authorizer"
 
 	"github.com/seed-d44eba79/authorizer/base"
 	"github.com/seed-d44eba79/authorizer/data"
@@ -57,9 +60,15 @@ func clientInfo(c *envConfig) (data.ClientInfo, error) {
 		}
 	}
 	if info.APIKey == "" {
-		info.APIKey, err = secret(c.APIKeyEnv, c.APIKeyFile, "API key")
+		if info.APIKey, err = secret(c.APIKeyEnv, c.APIKeyFile, "API key"); err != nil {
+			return info, err
+		}
 	}
-	return info, err
+	if strings.ContainsFunc(info.APIKey, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		// A newline would end the X-Api-Key header (and curl's config line).
+		return info, &authorizer.InvalidConfigError{Setting: "API key", Problem: "holds a control character (a newline?)"}
+	}
+	return info, nil
 }
 
 // newTransport serves a's tokens through the file cache (one request
@@ -99,6 +108,7 @@ func newUser(g *globals, s *session, device bool) (userAuthorizer, error) {
 		opts = append(opts, oauth2auth.WithDevicePrompt(oauth2auth.DevicePromptWriter(os.Stderr)))
 		return oauth2auth.NewDeviceAuthorizer(s.info, s.cfg.OAuth, opts...)
 	}
+	g.opener.cfg = s.cfg
 	opts = append(opts, oauth2auth.WithBrowserOpener(g.opener.open))
 	return oauth2auth.NewBrowserAuthorizer(s.info, s.cfg.OAuth, opts...)
 }
@@ -119,6 +129,7 @@ func browserAvailable() bool {
 // opener opens the browser and remembers a failure, so that the sign-in
 // can fall back to the device flow.
 type opener struct {
+	cfg    *envConfig // whose secret variables the browser must not see
 	failed bool
 	cancel context.CancelFunc
 }
@@ -127,7 +138,9 @@ func (o *opener) open(ctx context.Context, url string) error {
 	var err error
 	if b := os.Getenv("BROWSER"); b != "" {
 		// $BROWSER is a command (no shell) that returns once the page is open.
-		err = exec.CommandContext(ctx, b, url).Run()
+		cmd := exec.CommandContext(ctx, b, url)
+		cmd.Env = childEnv(o.cfg)
+		err = cmd.Run()
 	} else {
 		err = oauth2auth.OpenSystemBrowser(ctx, url)
 	}

@@ -84,8 +84,11 @@ func loadConfig(flagValue string) (map[string]*envConfig, error) {
 	envs := map[string]*envConfig{}
 	path, explicit := configPath(flagValue)
 	if path != "" {
-		raw, err := os.ReadFile(path)
+		raw, err := readConfigFile(path)
+		var ice *authorizer.InvalidConfigError
 		switch {
+		case errors.As(err, &ice):
+			return nil, err
 		case err == nil:
 			if envs, err = parseConfig(raw); err != nil {
 				return nil, err
@@ -100,6 +103,32 @@ func loadConfig(flagValue string) (map[string]*envConfig, error) {
 		envs[c.Name] = c
 	}
 	return envs, nil
+}
+
+// maxConfigSize caps the environments file.
+const maxConfigSize = 1 << 20
+
+// readConfigFile reads the environments file, refusing what is not a
+// regular file (a FIFO or a device would block or never end) or is larger
+// than maxConfigSize.
+func readConfigFile(path string) ([]byte, error) {
+	st, err := os.Stat(path) // does not block on a FIFO, unlike open
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, &authorizer.InvalidConfigError{Setting: "config file " + path, Problem: "is not a regular file"}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	raw, err := io.ReadAll(io.LimitReader(f, maxConfigSize+1))
+	if err == nil && len(raw) > maxConfigSize {
+		return nil, &authorizer.InvalidConfigError{Setting: "config file " + path, Problem: "is larger than 1 MiB"}
+	}
+	return raw, err
 }
 
 // parseConfig decodes the file: one object of named environments.
@@ -196,8 +225,20 @@ func (c *envConfig) check() error {
 	if c.ClientID == "" {
 		return &authorizer.InvalidConfigError{Setting: "environment " + c.Name + ": client_id", Problem: "is unset"}
 	}
+	for k := range c.OAuth.Params {
+		if secretParams[strings.ToLower(k)] {
+			return &authorizer.InvalidConfigError{Setting: "environment " + c.Name + ": params." + k,
+				Problem: "would put a secret in the file: name it with client_secret_env / client_secret_file instead"}
+		}
+	}
 	return nil
 }
+
+// secretParams are request parameters that carry a secret: refused in
+// params, so that the file never holds one (and no cache key names one).
+var secretParams = map[string]bool{"client_secret": true, "client_assertion": true, "password": true,
+	"refresh_token": true, "code": true, "code_verifier": true, "assertion": true, "subject_token": true,
+	"actor_token": true, "device_code": true, "api_key": true}
 
 // issuer is what envs shows and what info verifies against.
 func (c *envConfig) issuer() string {

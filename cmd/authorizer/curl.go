@@ -27,6 +27,7 @@ func runCurl(ctx context.Context, g *globals, args []string) error {
 	}
 	cmd := exec.CommandContext(ctx, "curl", append([]string{"-K", "/dev/fd/3"}, args...)...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, g.stdout, g.stderr
+	cmd.Env = childEnv(s.cfg)
 	cmd.ExtraFiles = []*os.File{r}
 	if err := cmd.Start(); err != nil {
 		r.Close()

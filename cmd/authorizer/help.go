@@ -66,7 +66,8 @@ until it expires; --refresh gets a new one; "authorizer reset" forgets it.
 Runs started at once share one sign-in (device, browser: the second waits
 on the cache's file lock); client-credentials and SRP runs wait for it at
 most 2 s (base.Transport's rule) and may then each ask for a token. The cache key
-is the issuer, client id, scopes, flow, audience, resources, params and user.
+is the issuer, token URL, client id, scopes, flow, audience, resources, params,
+the SRP endpoint and the user.
 
 Sign-in (device, browser): login opens the browser (authorization code with
 PKCE on a loopback redirect); with --device, or when no browser can be opened

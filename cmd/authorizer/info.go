@@ -102,18 +102,40 @@ func decodePart(p string) (map[string]any, error) {
 
 func printPart(g *globals, name string, m map[string]any) {
 	b, _ := json.MarshalIndent(m, "", "  ")
-	fmt.Fprintf(g.stdout, "%s: %s\n", name, b)
+	fmt.Fprintf(g.stdout, "%s: %s\n", name, escapeTerminal(string(b)))
 }
 
-// printExpiry prints exp in UTC and the time left; false when expired.
+// escapeTerminal writes, as JSON \u escapes, the runes that json.Marshal
+// leaves raw but a terminal may act on: C1 controls (U+009B is CSI) and
+// the bidirectional overrides that reorder what is shown. In JSON text
+// they can only be inside strings, so the result is the same JSON.
+func escapeTerminal(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if (r >= 0x80 && r <= 0x9f) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) {
+			fmt.Fprintf(&b, "\\u%04x", r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// printExpiry prints exp in UTC and the time left; false when expired or
+// when exp is there but not a NumericDate (RFC 7519 §2: a JSON number).
 func printExpiry(g *globals, claims map[string]any) bool {
-	n, ok := claims["exp"].(json.Number)
-	exp, err := n.Int64()
-	if !ok || err != nil {
+	v, present := claims["exp"]
+	if !present {
 		fmt.Fprintln(g.stdout, "expires: never (no exp claim)")
 		return true
 	}
-	at := time.Unix(exp, 0).UTC()
+	n, _ := v.(json.Number)
+	f, err := n.Float64()
+	if err != nil || f != f || f > 1<<62 || f < -(1<<62) {
+		fmt.Fprintln(g.stdout, "expires: invalid (the exp claim is not a NumericDate)")
+		return false
+	}
+	at := time.Unix(int64(f), 0).UTC()
 	left := time.Until(at).Truncate(time.Second)
 	if left <= 0 {
 		fmt.Fprintf(g.stdout, "expires: %s (expired %s ago)\n", at.Format(time.RFC3339), -left)

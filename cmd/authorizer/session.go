@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -61,32 +62,67 @@ func encryptionKey(dir string) ([]byte, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, &authorizer.InvalidConfigError{Setting: "cache directory " + dir, Problem: "cannot be created"}
 	}
-	path := filepath.Join(dir, cacheKeyFile)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-	if err == nil {
-		k := make([]byte, 32)
-		_, _ = rand.Read(k)
-		_, werr := f.Write([]byte(hex.EncodeToString(k)))
-		if cerr := f.Close(); werr == nil && cerr == nil {
-			return k, nil
-		}
-		_ = os.Remove(path)
-		return nil, &authorizer.InvalidConfigError{Setting: "cache key file " + path, Problem: "cannot be written"}
+	if err := checkKeyDir(dir); err != nil {
+		return nil, err
 	}
-	if !errors.Is(err, os.ErrExist) {
-		return nil, &authorizer.InvalidConfigError{Setting: "cache key file " + path, Problem: "cannot be created"}
+	path := filepath.Join(dir, cacheKeyFile)
+	if _, err := os.Lstat(path); errors.Is(err, os.ErrNotExist) {
+		if err := createKeyFile(dir, path); err != nil {
+			return nil, err
+		}
 	}
 	return readKeyFile(path)
 }
 
-// readKeyFile reads an existing key file, refusing one others may read.
+// createKeyFile writes 32 random bytes to a temporary file (0600) and links
+// it into place, so that a run reading the key at the same time sees either
+// no file or the whole key, never a half-written one; when another run got
+// there first, its key stays.
+func createKeyFile(dir, path string) error {
+	f, err := os.CreateTemp(dir, ".cache.key-*")
+	if err != nil {
+		return &authorizer.InvalidConfigError{Setting: "cache key file " + path, Problem: "cannot be created"}
+	}
+	defer os.Remove(f.Name())
+	k := make([]byte, 32)
+	_, _ = rand.Read(k)
+	_, werr := f.Write([]byte(hex.EncodeToString(k)))
+	if cerr := f.Close(); werr != nil || cerr != nil {
+		return &authorizer.InvalidConfigError{Setting: "cache key file " + path, Problem: "cannot be written"}
+	}
+	if err := os.Link(f.Name(), path); err != nil && !errors.Is(err, os.ErrExist) {
+		return &authorizer.InvalidConfigError{Setting: "cache key file " + path, Problem: "cannot be created"}
+	}
+	return nil
+}
+
+// checkKeyDir refuses, before a key file is written into it, a cache
+// directory another user owns or may write to (filecache refuses it too,
+// but only after the key would have been created there).
+func checkKeyDir(dir string) error {
+	st, err := os.Stat(dir)
+	if err != nil || !st.IsDir() {
+		return &authorizer.InvalidConfigError{Setting: "cache directory " + dir, Problem: "is not a directory"}
+	}
+	if ownedByOther(st) || writableByOthers(st) {
+		return &authorizer.InvalidConfigError{Setting: "cache directory " + dir,
+			Problem: "belongs to another user or is writable by others (chmod go-w, or use a directory of your own)"}
+	}
+	return nil
+}
+
+// readKeyFile reads an existing key file, refusing one others may read,
+// one another user owns and a symbolic link.
 func readKeyFile(path string) ([]byte, error) {
+	if lst, err := os.Lstat(path); err == nil && !lst.Mode().IsRegular() {
+		return nil, &authorizer.InvalidConfigError{Setting: "cache key file " + path, Problem: "must be a regular file of mode 0600, not a link"}
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, &authorizer.InvalidConfigError{Setting: "cache key file " + path, Problem: "cannot be read"}
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err != nil || st.Mode().Perm()&0o077 != 0 || !st.Mode().IsRegular() {
+	if st, err := f.Stat(); err != nil || st.Mode().Perm()&0o077 != 0 || !st.Mode().IsRegular() || ownedByOther(st) {
 		return nil, &authorizer.InvalidConfigError{Setting: "cache key file " + path, Problem: "must be a regular file of mode 0600"}
 	}
 	raw, _ := io.ReadAll(io.LimitReader(f, 256))
@@ -110,10 +146,22 @@ func openCache(dirFlag string) (*filecache.Cache, error) {
 	return filecache.New(filecache.WithDir(dir), filecache.WithEncryptionKey(k))
 }
 
-// cacheKey names everything the token depends on (never a secret).
+// cacheKey names everything the token depends on (never a secret), as
+// JSON so that no value can run into the next (an audience holding
+// "\nres=" or resources holding spaces once gave two environments one key).
+// An SRP environment's Endpoint is part of it: a stand-in (moto) and the
+// real pool never share a token.
 func cacheKey(c *envConfig) string {
-	k := filecache.Key(c.issuer(), c.ClientID, c.OAuth.Scopes)
-	parts := []string{k, "flow=" + c.Flow, "aud=" + c.OAuth.Audience,
-		"res=" + strings.Join(c.OAuth.Resources, " "), "params=" + c.OAuth.Params.Encode(), "user=" + c.UserName}
-	return strings.Join(parts, "\n")
+	b, _ := json.Marshal(struct {
+		Base      string   `json:"k"`
+		Flow      string   `json:"flow"`
+		Audience  string   `json:"aud,omitempty"`
+		Resources []string `json:"res,omitempty"`
+		Params    string   `json:"params,omitempty"`
+		TokenURL  string   `json:"token_url,omitempty"`
+		Endpoint  string   `json:"endpoint,omitempty"`
+		User      string   `json:"user,omitempty"`
+	}{filecache.Key(c.issuer(), c.ClientID, c.OAuth.Scopes), c.Flow, c.OAuth.Audience, c.OAuth.Resources,
+		c.OAuth.Params.Encode(), c.OAuth.TokenURL, c.SRP.Endpoint, c.UserName})
+	return string(b)
 }
