@@ -1,6 +1,12 @@
 package main
 
-import "testing"
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
 
 // Open findings (no small local fix): each Skip says what is wrong.
 
@@ -15,10 +21,18 @@ func TestBreakSIGTERMNotHandled(t *testing.T) {
 		"without the deferred clean-up (exit 143); SIGINT exits 1, not the conventional 130")
 }
 
+// A broken configuration is reported as one (exit 3), not turned into "not
+// verified" for a forged token that names a configured issuer.
 func TestBreakInfoIgnoresConfigError(t *testing.T) {
-	t.Skip("FINDING (medium, with TestBreakInfoUnverifiedIsNotValid): verifyToken drops loadConfig's error, " +
-		"so with a broken or unreadable config a forged token naming a configured issuer is reported " +
-		"'not verified' and exits 0 instead of being checked")
+	cfg := filepath.Join(t.TempDir(), "environments.json")
+	if err := os.WriteFile(cfg, []byte(`{"api": {"issuer": `), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tok := jwtPart(`{"alg":"none"}`) + "." + jwtPart(`{"iss":"https://idp.example","exp":99999999999}`) + ".x"
+	var out, errb strings.Builder
+	if code := run(context.Background(), []string{"info", "--config", cfg, tok}, &out, &errb); code != exitConfig {
+		t.Errorf("info with a broken config: exit %d (%q); want %d", code, errb.String(), exitConfig)
+	}
 }
 
 func TestBreakCurlReadsCurlrc(t *testing.T) {

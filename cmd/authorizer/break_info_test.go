@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,7 +13,10 @@ import (
 func runInfoOut(t *testing.T, tok string) (string, int) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	cfg := filepath.Join(t.TempDir(), "none.json")
+	cfg := filepath.Join(t.TempDir(), "empty.json") // no environment configured
+	if err := os.WriteFile(cfg, []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	code := run(context.Background(), []string{"info", "--config", cfg, tok}, &out, &errb)
 	return out.String() + errb.String(), code
 }
@@ -29,7 +33,7 @@ func TestBreakInfoExpNotANumber(t *testing.T) {
 	}
 	// A fractional NumericDate is allowed (RFC 7519 §2).
 	tok := jwtPart(`{"alg":"none"}`) + "." + jwtPart(`{"exp":99999999999.5}`) + ".x"
-	if out, code := runInfoOut(t, tok); code != exitOK || !strings.Contains(out, "Z (") {
+	if out, code := runInfoOut(t, tok); code != exitUnverified || !strings.Contains(out, "Z (") {
 		t.Errorf("fractional exp: exit %d, %q", code, out)
 	}
 }
@@ -59,11 +63,8 @@ func TestBreakInfoClaimsCannotDriveTerminal(t *testing.T) {
 // `authorizer info "$T" && trust` accepts any forged token that names an
 // issuer not configured.
 func TestBreakInfoUnverifiedIsNotValid(t *testing.T) {
-	t.Skip("FINDING (medium): info exits 0 for a token it did not verify (unknown issuer, alg none); " +
-		"README says 'exit 0 valid'. Needs a decision: a distinct exit status for 'unverified', or exit 1; " +
-		"TestInfoExpiredAndMalformed asserts the current behaviour")
 	tok := jwtPart(`{"alg":"none"}`) + "." + jwtPart(`{"iss":"https://forged.example","exp":99999999999}`) + ".x"
-	if _, code := runInfoOut(t, tok); code == exitOK {
-		t.Error("a forged, unverified token exits 0")
+	if _, code := runInfoOut(t, tok); code != exitUnverified {
+		t.Errorf("a forged, unverified token exits %d; want %d (not verified)", code, exitUnverified)
 	}
 }

@@ -18,6 +18,7 @@ const (
 	exitClient      = 4 // *authorizer.InvalidClientError
 	exitCredentials = 5 // *authorizer.InvalidCredentialsError
 	exitTemporary   = 6 // a failure that may pass: network, 5xx, 429, timeout
+	exitUnverified  = 7 // info: in time, but its signature was not checked
 )
 
 // passThrough is curl's own exit status.
@@ -42,6 +43,8 @@ func exitCode(err error) int {
 		usage usageError
 	)
 	switch {
+	case errors.Is(err, errUnverified):
+		return exitUnverified
 	case errors.As(err, &usage):
 		return exitUsage
 	case errors.As(err, &cfg):

@@ -80,12 +80,14 @@ curl: the headers reach curl through a config on file descriptor 3
 through.
 
 Exit codes:
-  0  success (info: the token is valid, or unverified and not expired)
+  0  success (info: the token is valid: in time and its signature verified)
   1  failure (info: the token is expired, malformed or its signature invalid)
   2  bad command line
   3  configuration error (*authorizer.InvalidConfigError)
   4  the provider refused the client (*authorizer.InvalidClientError)
   5  the provider refused the credentials (*authorizer.InvalidCredentialsError)
   6  temporary failure: network, timeout, 5xx, 429 (retrying may help)
+  7  info: the token is in time but its signature was not checked (issuer not
+     configured; --discover to fetch its keys)
   curl: curl's own exit status
 `

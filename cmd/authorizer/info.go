@@ -23,6 +23,10 @@ const maxTokenInput = 64 << 10
 // errInvalidToken makes info exit 1.
 var errInvalidToken = errors.New("the token is not valid")
 
+// errUnverified makes info exit 7: the token decodes and is in time, but
+// no key checked its signature, so it is not known to be valid.
+var errUnverified = errors.New("the token's signature was not verified")
+
 // runInfo decodes a JWT (argument, or stdin for "-" or none), prints its
 // header, claims and time left, and verifies it when its issuer is that of
 // a configured environment (or, with --discover, its own discovery).
@@ -42,9 +46,14 @@ func runInfo(ctx context.Context, g *globals, args []string) error {
 	printPart(g, "claims", claims)
 	valid := printExpiry(g, claims)
 	iss, _ := claims["iss"].(string)
+	if _, err := loadConfig(g.config); err != nil {
+		return err // a broken configuration must not turn into "not verified"
+	}
+	unverified := false
 	switch verr, checked := verifyToken(ctx, g, iss, raw); {
 	case !checked:
 		fmt.Fprintln(g.stdout, "signature: not verified (the issuer is not a configured environment; --discover to fetch its keys)")
+		unverified = true
 	case verr != nil:
 		fmt.Fprintln(g.stdout, "signature: INVALID: "+oneLine(verr.Error()))
 		valid = false
@@ -53,6 +62,9 @@ func runInfo(ctx context.Context, g *globals, args []string) error {
 	}
 	if !valid {
 		return fmt.Errorf("%w", errInvalidToken)
+	}
+	if unverified {
+		return errUnverified
 	}
 	return nil
 }

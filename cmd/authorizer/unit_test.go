@@ -71,7 +71,10 @@ func jwtPart(s string) string { return base64.RawURLEncoding.EncodeToString([]by
 func TestInfoExpiredAndMalformed(t *testing.T) {
 	expired := jwtPart(`{"alg":"none"}`) + "." + jwtPart(fmt.Sprintf(`{"sub":"a","exp":%d}`, time.Now().Add(-time.Hour).Unix())) + ".x"
 	var out, errb bytes.Buffer
-	cfg := filepath.Join(t.TempDir(), "none.json")
+	cfg := filepath.Join(t.TempDir(), "empty.json") // no environment configured
+	if err := os.WriteFile(cfg, []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	code := run(context.Background(), []string{"info", "--config", cfg, expired}, &out, &errb)
 	if code != exitFailed || !strings.Contains(out.String(), "expired") || !strings.Contains(out.String(), "not verified") {
 		t.Errorf("expired: exit %d, %q", code, out.String())
@@ -81,8 +84,8 @@ func TestInfoExpiredAndMalformed(t *testing.T) {
 	}
 	future := jwtPart(`{"alg":"none"}`) + "." + jwtPart(fmt.Sprintf(`{"exp":%d}`, time.Now().Add(time.Hour).Unix())) + ".x"
 	out.Reset()
-	if code := run(context.Background(), []string{"info", "--config", cfg, future}, &out, &errb); code != exitOK {
-		t.Errorf("unexpired unverified: exit %d, %q", code, out.String())
+	if code := run(context.Background(), []string{"info", "--config", cfg, future}, &out, &errb); code != exitUnverified {
+		t.Errorf("unexpired unverified: exit %d, %q; want %d", code, out.String(), exitUnverified)
 	}
 	for _, bad := range []string{"abc", "a.b.c", jwtPart("[]") + "." + jwtPart("{}") + ".x"} {
 		if code := run(context.Background(), []string{"info", "--config", cfg, bad}, &out, &errb); code != exitFailed {
