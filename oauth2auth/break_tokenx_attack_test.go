@@ -24,7 +24,6 @@ import (
 
 const brkSubject = "SUBJECTSECRETtoken0123456789"
 
-
 func brkExchange(t *testing.T, answer func(url.Values) (int, string), opts ...Option) (*TokenExchangeAuthorizer, *exchangeServer, *fakeSubject) {
 	t.Helper()
 	s := newExchangeServer(t, answer)
