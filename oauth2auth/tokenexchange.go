@@ -222,14 +222,15 @@ func (a *TokenExchangeAuthorizer) exchange(ctx context.Context, env *Environment
 
 // checkIssuedType checks the answer's issued_token_type (RFC 8693 §2.2.1).
 // The error quotes it cleaned, without secrets (the subject and actor
-// tokens sent), which a hostile endpoint may echo there.
+// tokens sent, and the token issued), which a hostile endpoint may echo
+// there.
 func checkIssuedType(requested string, tok *oauth2.Token, secrets []string) error {
 	issued, _ := tok.Extra("issued_token_type").(string)
 	ok := issued == requested || requested == "" && (issued == TokenTypeAccessToken || issued == TokenTypeJWT)
 	if ok && issued != "" {
 		return nil
 	}
-	return &IssuedTokenTypeError{Requested: requested, Issued: servertext.Clean(issued, 256, secrets...)}
+	return &IssuedTokenTypeError{Requested: requested, Issued: servertext.Clean(issued, 256, append(secrets, tok.AccessToken)...)}
 }
 
 // subjectRefused reports whether err is a refusal that can mean the

@@ -166,7 +166,7 @@ func newToken(status int, fields map[string]any, now time.Time, defaultLifetime 
 		return nil, &authorizer.AuthorizationError{StatusCode: status,
 			Message: prefix + "token endpoint answered with an access_token that cannot be sent in a header (RFC 6750 §2.1)"}
 	}
-	tokenType, err := bearer(stringField(fields, "token_type"), secrets)
+	tokenType, err := bearer(stringField(fields, "token_type"), append(secrets, access))
 	if err != nil {
 		return nil, err
 	}
