@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -371,4 +372,83 @@ func TestBreakTokenxErrorCodeAndEncodingsScrubbed(t *testing.T) {
 // header and claims) is not caught by Scrub, which looks for whole secrets.
 func TestBreakTokenxTruncatedEcho(t *testing.T) {
 	t.Skip("FINDING (low): an error_description quoting a prefix of the subject/actor token or assertion (e.g. the first 200 characters of a JWT: header and claims, not the signature) is not scrubbed; servertext.Scrub matches whole secrets only")
+}
+
+// An assertion file that is a FIFO or holds junk fails the request at once,
+// sends nothing and quotes nothing.
+func TestBreakTokenxAssertionFileHostile(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skip("no FIFO here:", err)
+	}
+	t.Cleanup(func() {
+		if w, err := os.OpenFile(fifo, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+			w.Close()
+		}
+	})
+	junk := filepath.Join(dir, "junk")
+	writeFile(t, junk, "SECRETa SECRETb")
+	for _, path := range []string{fifo, junk, dir} {
+		s := newExchangeServer(t, exchanged)
+		a, err := NewTokenExchangeAuthorizer(&fakeSubject{}, s.env(), WithExchangeClient(data.ClientInfo{ClientID: "w"}), WithClientAssertionFile(path))
+		require.NoError(t, err)
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		done := make(chan error, 1)
+		go func() { _, err := a.Authorize(ctx); done <- err }()
+		select {
+		case err := <-done:
+			require.Error(t, err)
+			assert.NotContains(t, err.Error(), "SECRET")
+			assert.Contains(t, err.Error(), path)
+		case <-time.After(20 * time.Second): // only a hang fails this
+			t.Fatal("an assertion file blocks past ctx:", path)
+		}
+		cancel()
+		assert.Empty(t, s.requests())
+	}
+}
+
+// A file rotated by atomic rename (as kubelet does) is never read torn:
+// every token read is one that was written whole.
+func TestBreakTokenxFileRotatedConcurrently(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "token")
+	writeFile(t, path, "tok-0000000000")
+	tf, _ := NewTokenFile(path)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 1; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			tmp := filepath.Join(dir, fmt.Sprintf("tmp%d", i))
+			writeFile(t, tmp, fmt.Sprintf("tok-%010d\n", i))
+			if err := os.Rename(tmp, path); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	var readers sync.WaitGroup
+	for range 4 {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			for range 300 {
+				tok, err := tf.Authorize(context.Background())
+				if assert.NoError(t, err) {
+					assert.Len(t, tok.AccessToken, 14)
+				}
+			}
+		}()
+	}
+	readers.Wait()
+	close(stop)
+	wg.Wait()
 }
