@@ -65,11 +65,11 @@ func (s *brkRandSubject) Expired(t *oauth2.Token) bool { return base.TokenExpire
 // makes one exchange at a time and counts what each costs.
 type brkCounting struct {
 	*TokenExchangeAuthorizer
-	subj             *brkRandSubject
-	posts            *atomic.Int64
-	inFlight, maxFly atomic.Int32
-	violations       atomic.Int32
-	t                *testing.T
+	subj       *brkRandSubject
+	posts      *atomic.Int64
+	inFlight   atomic.Int32
+	violations atomic.Int32
+	t          *testing.T
 }
 
 func (c *brkCounting) call(ctx context.Context) (*oauth2.Token, error) {
