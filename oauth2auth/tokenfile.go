@@ -30,7 +30,9 @@ var _ base.Authorizer = (*TokenFile)(nil)
 // file's modification time, which rotation need not change (the bug that
 // breaks SDKs caching until the mtime moves). The content, with surrounding
 // white space removed, must be one non-empty line of visible ASCII of at
-// most 64 KiB; it is not parsed.
+// most 64 KiB; it is not parsed. The path must name a regular file (a
+// symlink to one is followed, as Kubernetes' ..data links need): a FIFO or
+// a device is refused at once, never waited on.
 //
 // Concurrency: safe for concurrent use. Context: reading a file does not
 // block on the network; once ctx is done, Authorize and Refresh return an
