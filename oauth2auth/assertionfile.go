@@ -18,7 +18,8 @@ import (
 // once more and the request sent once more (the assertion read may have
 // expired just before the platform rewrote it); a second refusal is the
 // *[authorizer.InvalidClientError]. The file must hold one JWT (surrounding
-// white space is removed), at most 64 KiB; a file that cannot be read or
+// white space is removed), at most 64 KiB, in a regular file (or a symlink
+// to one; a FIFO or a device is refused at once); a file that cannot be read or
 // holds something else fails that request with an
 // *[authorizer.AuthorizationError] naming the path, never quoting the
 // content. The file need not exist when the authorizer is made.

@@ -10,6 +10,7 @@ import (
 	"github.com/seed-d44eba79/authorizer"
 	"github.com/seed-d44eba79/authorizer/base"
 	"github.com/seed-d44eba79/authorizer/data"
+	"github.com/seed-d44eba79/authorizer/internal/servertext"
 	"github.com/seed-d44eba79/authorizer/internal/tokenwire"
 	"golang.org/x/oauth2"
 )
@@ -197,18 +198,20 @@ func (a *TokenExchangeAuthorizer) exchange(ctx context.Context, env *Environment
 	if o.exch.requested != "" {
 		req.Form.Set("requested_token_type", o.exch.requested)
 	}
+	secrets := []string{subj.AccessToken}
 	if a.actor != nil {
 		act, err := a.actor.get(ctx)
 		if err != nil {
 			return nil, err
 		}
+		secrets = append(secrets, act.AccessToken)
 		req.Form.Set("actor_token", act.AccessToken)
 		req.Form.Set("actor_token_type", o.exch.actorType)
 	}
 	start := time.Now()
 	tok, err := tokenwire.Do(ctx, req)
 	if err == nil {
-		err = checkIssuedType(o.exch.requested, tok)
+		err = checkIssuedType(o.exch.requested, tok, secrets)
 	}
 	a.log(env, tok, time.Since(start), err)
 	if err != nil {
@@ -218,13 +221,16 @@ func (a *TokenExchangeAuthorizer) exchange(ctx context.Context, env *Environment
 }
 
 // checkIssuedType checks the answer's issued_token_type (RFC 8693 §2.2.1).
-func checkIssuedType(requested string, tok *oauth2.Token) error {
+// The error quotes it cleaned, without secrets (the subject and actor
+// tokens sent, and the token issued), which a hostile endpoint may echo
+// there.
+func checkIssuedType(requested string, tok *oauth2.Token, secrets []string) error {
 	issued, _ := tok.Extra("issued_token_type").(string)
 	ok := issued == requested || requested == "" && (issued == TokenTypeAccessToken || issued == TokenTypeJWT)
 	if ok && issued != "" {
 		return nil
 	}
-	return &IssuedTokenTypeError{Requested: requested, Issued: tokenwire.Clean(issued)}
+	return &IssuedTokenTypeError{Requested: requested, Issued: servertext.Clean(issued, 256, append(secrets, tok.AccessToken)...)}
 }
 
 // subjectRefused reports whether err is a refusal that can mean the

@@ -30,7 +30,9 @@ var _ base.Authorizer = (*TokenFile)(nil)
 // file's modification time, which rotation need not change (the bug that
 // breaks SDKs caching until the mtime moves). The content, with surrounding
 // white space removed, must be one non-empty line of visible ASCII of at
-// most 64 KiB; it is not parsed.
+// most 64 KiB; it is not parsed. The path must name a regular file (a
+// symlink to one is followed, as Kubernetes' ..data links need): a FIFO or
+// a device is refused at once, never waited on.
 //
 // Concurrency: safe for concurrent use. Context: reading a file does not
 // block on the network; once ctx is done, Authorize and Refresh return an
@@ -78,11 +80,12 @@ func (f *TokenFile) Refresh(ctx context.Context, _ *oauth2.Token) (*oauth2.Token
 // String names the file, never its content.
 func (f *TokenFile) String() string { return "oauth2auth.TokenFile(" + f.path + ")" }
 
-// readTokenFile returns the trimmed content of a token or assertion file.
-// Errors say what is wrong ("cannot be read: …", "is empty", …), never
-// quoting the content.
+// readTokenFile returns the trimmed content of a token or assertion file
+// (a regular file, or a symlink to one: a FIFO or a device, which could
+// block or never end, is refused without waiting). Errors say what is
+// wrong ("cannot be read: …", "is empty", …), never quoting the content.
 func readTokenFile(path string) (string, error) {
-	fh, err := os.Open(path)
+	fh, err := os.OpenFile(path, os.O_RDONLY|openNonblock, 0)
 	if err != nil {
 		var pe *os.PathError
 		if errors.As(err, &pe) {
@@ -91,6 +94,9 @@ func readTokenFile(path string) (string, error) {
 		return "", errors.New("cannot be read: " + err.Error())
 	}
 	defer fh.Close()
+	if st, err := fh.Stat(); err != nil || !st.Mode().IsRegular() {
+		return "", errors.New("is not a regular file")
+	}
 	b, err := io.ReadAll(io.LimitReader(fh, maxTokenFile+1))
 	if err != nil || len(b) > maxTokenFile {
 		return "", errors.New("cannot be read or is larger than 64 KiB")

@@ -55,7 +55,8 @@ func Clean(s string, limit int, secrets ...string) string {
 }
 
 // Scrub replaces every occurrence of each non-empty secret in s (as sent,
-// URL-encoded or JSON-escaped) by [Redacted]. Longer secrets go first, so
+// URL-encoded with upper- or lower-case hex, or JSON-escaped) by
+// [Redacted]. Longer secrets go first, so
 // a secret that contains another is removed whole. Text in which a secret
 // keeps reappearing becomes [Redacted] as a whole.
 func Scrub(s string, secrets ...string) string {
@@ -64,7 +65,8 @@ func Scrub(s string, secrets ...string) string {
 		if sec == "" {
 			continue
 		}
-		forms = append(forms, sec, url.QueryEscape(sec), url.PathEscape(sec), jsonEscape(sec))
+		q, p := url.QueryEscape(sec), url.PathEscape(sec)
+		forms = append(forms, sec, q, p, lowerHex(q), lowerHex(p), jsonEscape(sec))
 	}
 	// Longest first: a secret that contains another must go whole.
 	slices.SortStableFunc(forms, func(a, b string) int { return len(b) - len(a) })
@@ -82,6 +84,26 @@ func Scrub(s string, secrets ...string) string {
 		}
 	}
 	return Redacted
+}
+
+// lowerHex returns a percent-encoded s with its hex digits in lower case
+// (RFC 3986 §2.1 makes them equivalent; some servers re-encode so).
+func lowerHex(s string) string {
+	b := []byte(s)
+	for i := 0; i+2 < len(b); i++ {
+		if b[i] == '%' {
+			b[i+1], b[i+2] = lower(b[i+1]), lower(b[i+2])
+			i += 2
+		}
+	}
+	return string(b)
+}
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'F' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // cut shortens s to at most limit bytes at a character boundary.

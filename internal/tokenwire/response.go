@@ -53,7 +53,7 @@ func parse(status int, header http.Header, body []byte, now time.Time, defaultLi
 	if code := stringField(fields, "error"); code != "" || !ok {
 		return nil, classify(status, header, fields, now, secrets)
 	}
-	return newToken(status, fields, now, defaultLifetime)
+	return newToken(status, fields, now, defaultLifetime, secrets)
 }
 
 // decode parses a JSON body (or a form-encoded one, which some providers
@@ -156,7 +156,7 @@ func refusal(status int, header http.Header, fields map[string]any, now time.Tim
 }
 
 // newToken builds the token from a success answer.
-func newToken(status int, fields map[string]any, now time.Time, defaultLifetime time.Duration) (*oauth2.Token, error) {
+func newToken(status int, fields map[string]any, now time.Time, defaultLifetime time.Duration, secrets []string) (*oauth2.Token, error) {
 	access := stringField(fields, "access_token")
 	if access == "" {
 		return nil, &authorizer.AuthorizationError{StatusCode: status,
@@ -166,7 +166,7 @@ func newToken(status int, fields map[string]any, now time.Time, defaultLifetime 
 		return nil, &authorizer.AuthorizationError{StatusCode: status,
 			Message: prefix + "token endpoint answered with an access_token that cannot be sent in a header (RFC 6750 §2.1)"}
 	}
-	tokenType, err := bearer(stringField(fields, "token_type"))
+	tokenType, err := bearer(stringField(fields, "token_type"), append(secrets, access))
 	if err != nil {
 		return nil, err
 	}
@@ -278,12 +278,13 @@ func validToken(s string) bool {
 
 // bearer checks token_type (RFC 6749 §7.1: a client must not use a token
 // type it does not understand). Bearer in any case, or none, gives
-// "Bearer"; anything else is an *UnsupportedTokenTypeError.
-func bearer(tokenType string) (string, error) {
+// "Bearer"; anything else is an *UnsupportedTokenTypeError, quoting it
+// without the secrets the request sent (a hostile endpoint may echo one).
+func bearer(tokenType string, secrets []string) (string, error) {
 	if tokenType == "" || strings.EqualFold(tokenType, "bearer") {
 		return "Bearer", nil
 	}
-	return "", &UnsupportedTokenTypeError{TokenType: Clean(tokenType)}
+	return "", &UnsupportedTokenTypeError{TokenType: servertext.Clean(tokenType, maxFieldLen, secrets...)}
 }
 
 // UnsupportedTokenTypeError is returned when the token endpoint issues a
