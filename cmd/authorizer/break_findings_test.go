@@ -35,7 +35,27 @@ func TestBreakInfoIgnoresConfigError(t *testing.T) {
 	}
 }
 
+// curl is started with -q first, so it reads no ~/.curlrc (whose trace or
+// verbose options would write the Authorization header out).
 func TestBreakCurlReadsCurlrc(t *testing.T) {
-	t.Skip("FINDING (low, documentation): curl still reads ~/.curlrc (-q would have to be the first argument, " +
-		"and -K /dev/fd/3 is); a curlrc with trace/verbose options writes the Authorization header; say so in --help")
+	srv := fakeTokenServer(t)
+	bin := t.TempDir()
+	dump := filepath.Join(bin, "args.txt")
+	script := "#!/bin/sh\nprintf '%s\\n' \"$@\" > " + dump + "\n"
+	if err := os.WriteFile(filepath.Join(bin, "curl"), []byte(script), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	c := newCLI(t, map[string]map[string]any{"x": {"token_url": srv.URL + "/token", "client_id": "c",
+		"client_secret_env": "MY_CC_SECRET"}},
+		"MY_CC_SECRET=secret-in-env-1", "AUTHORIZER_CACHE_KEY="+strings.Repeat("ab", 32), "PATH="+bin+":"+os.Getenv("PATH"))
+	if _, errOut, code := c.run("curl", "--", "http://127.0.0.1:1/"); code != 0 {
+		t.Fatalf("curl: exit %d, %s", code, errOut)
+	}
+	args, err := os.ReadFile(dump)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first, _, _ := strings.Cut(string(args), "\n"); first != "-q" {
+		t.Errorf("curl's first argument is %q; want -q (no ~/.curlrc)", first)
+	}
 }

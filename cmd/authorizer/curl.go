@@ -25,7 +25,9 @@ func runCurl(ctx context.Context, g *globals, args []string) error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.CommandContext(ctx, "curl", append([]string{"-K", "/dev/fd/3"}, args...)...)
+	// -q first: curl reads no ~/.curlrc, whose trace or verbose options
+	// would write the Authorization header out.
+	cmd := exec.CommandContext(ctx, "curl", append([]string{"-q", "-K", "/dev/fd/3"}, args...)...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, g.stdout, g.stderr
 	cmd.Env = childEnv(s.cfg)
 	cmd.ExtraFiles = []*os.File{r}
