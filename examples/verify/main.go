@@ -25,6 +25,7 @@ import (
 
 	"github.com/seed-d44eba79/authorizer/base"
 	"github.com/seed-d44eba79/authorizer/data"
+	"github.com/seed-d44eba79/authorizer/internal/demoidp"
 	"github.com/seed-d44eba79/authorizer/oauth2auth"
 	"github.com/seed-d44eba79/authorizer/verify"
 )
@@ -39,7 +40,7 @@ func main() {
 }
 
 func run(ctx context.Context, out io.Writer) error {
-	idp, err := newIdentityProvider(apiAudience, 10*time.Minute)
+	idp, err := demoidp.New(apiAudience, 10*time.Minute)
 	if err != nil {
 		return err
 	}
@@ -69,7 +70,7 @@ func run(ctx context.Context, out io.Writer) error {
 	if err := steps(ctx, out, idp, client, api.URL); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "token requests: %d, key fetches: %d\n", idp.tokens.Load(), idp.keyReads.Load())
+	fmt.Fprintf(out, "token requests: %d, key fetches: %d\n", idp.Tokens.Load(), idp.KeyReads.Load())
 	return nil
 }
 
@@ -105,7 +106,7 @@ func timed(next http.Handler) http.Handler {
 	})
 }
 
-func steps(ctx context.Context, out io.Writer, idp *identityProvider, client *http.Client, api string) error {
+func steps(ctx context.Context, out io.Writer, idp *demoidp.Provider, client *http.Client, api string) error {
 	forged, expired, err := badTokens(idp)
 	if err != nil {
 		return err
@@ -150,7 +151,7 @@ func steps(ctx context.Context, out io.Writer, idp *identityProvider, client *ht
 
 // badTokens returns a token with the right claims signed by another key
 // (same kid), and one signed by the provider that expired an hour ago.
-func badTokens(idp *identityProvider) (forged, expired string, err error) {
+func badTokens(idp *demoidp.Provider) (forged, expired string, err error) {
 	other, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		return "", "", err
@@ -160,10 +161,10 @@ func badTokens(idp *identityProvider) (forged, expired string, err error) {
 		return map[string]any{"iss": idp.URL, "sub": "orders-reporter", "client_id": "orders-reporter",
 			"aud": apiAudience, "scope": "orders:read orders:write", "iat": exp.Add(-10 * time.Minute).Unix(), "exp": exp.Unix()}
 	}
-	if forged, err = signJWT(other, idpKeyID, claims(now.Add(time.Hour))); err != nil {
+	if forged, err = demoidp.SignJWT(other, demoidp.KeyID, claims(now.Add(time.Hour))); err != nil {
 		return "", "", err
 	}
-	expired, err = idp.sign(claims(now.Add(-time.Hour)))
+	expired, err = idp.Sign(claims(now.Add(-time.Hour)))
 	return forged, expired, err
 }
 

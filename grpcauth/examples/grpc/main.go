@@ -22,6 +22,7 @@ import (
 
 	"github.com/seed-d44eba79/authorizer/data"
 	"github.com/seed-d44eba79/authorizer/grpcauth"
+	"github.com/seed-d44eba79/authorizer/internal/demoidp"
 	"github.com/seed-d44eba79/authorizer/oauth2auth"
 	"github.com/seed-d44eba79/authorizer/verify"
 	"google.golang.org/grpc"
@@ -41,7 +42,7 @@ func main() {
 }
 
 func run(ctx context.Context, out io.Writer) error {
-	idp, err := newIdentityProvider(apiAudience, 10*time.Minute)
+	idp, err := demoidp.New(apiAudience, 10*time.Minute)
 	if err != nil {
 		return err
 	}
@@ -82,7 +83,7 @@ func run(ctx context.Context, out io.Writer) error {
 	if err := steps(ctx, out, healthpb.NewHealthClient(conn), addr); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "token requests: %d, key fetches: %d\n", idp.tokens.Load(), idp.keyReads.Load())
+	fmt.Fprintf(out, "token requests: %d, key fetches: %d\n", idp.Tokens.Load(), idp.KeyReads.Load())
 	return nil
 }
 

@@ -1,4 +1,9 @@
-package main
+// Package demoidp is an in-process OAuth 2.0 authorization server for the
+// runnable examples (examples/verify, grpcauth/examples/grpc): a
+// client-credentials token endpoint issuing RS256 JWT access tokens, its
+// OpenID discovery document and its JWKS. It is for demonstrations and
+// tests only: one fixed client, "orders-reporter" / "demo-secret".
+package demoidp
 
 import (
 	"crypto"
@@ -15,26 +20,30 @@ import (
 	"time"
 )
 
-// identityProvider is an in-process OAuth 2.0 authorization server: a
+// Provider is an in-process OAuth 2.0 authorization server: a
 // client-credentials token endpoint (RFC 6749 §4.4) that issues RS256 JWT
 // access tokens (RFC 9068), its OpenID discovery document and its JWKS.
-type identityProvider struct {
+// It is safe for concurrent use; Close stops it.
+type Provider struct {
 	*httptest.Server
 	key      *rsa.PrivateKey
 	audience string
 	lifetime time.Duration
-	tokens   atomic.Int64 // tokens issued at /token
-	keyReads atomic.Int64 // GET /jwks answered
+	Tokens   atomic.Int64 // tokens issued at /token
+	KeyReads atomic.Int64 // GET /jwks answered
 }
 
-const idpKeyID = "demo-key-1"
+// KeyID is the kid of the provider's signing key.
+const KeyID = "demo-key-1"
 
-func newIdentityProvider(audience string, lifetime time.Duration) (*identityProvider, error) {
+// New starts a Provider on 127.0.0.1 that issues tokens for audience,
+// valid for lifetime.
+func New(audience string, lifetime time.Duration) (*Provider, error) {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		return nil, err
 	}
-	p := &identityProvider{key: key, audience: audience, lifetime: lifetime}
+	p := &Provider{key: key, audience: audience, lifetime: lifetime}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /token", p.token)
 	mux.HandleFunc("GET /.well-known/openid-configuration", p.discovery)
@@ -48,7 +57,7 @@ var clients = map[string]struct{ secret, scope string }{
 	"orders-reporter": {"demo-secret", "orders:read"},
 }
 
-func (p *identityProvider) token(w http.ResponseWriter, r *http.Request) {
+func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 	id, secret, ok := r.BasicAuth()
 	c, known := clients[id]
 	if !ok || !known || secret != c.secret || r.PostFormValue("grant_type") != "client_credentials" {
@@ -56,23 +65,24 @@ func (p *identityProvider) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := time.Now()
-	tok, err := p.sign(map[string]any{"iss": p.URL, "sub": id, "client_id": id, "aud": p.audience,
+	tok, err := p.Sign(map[string]any{"iss": p.URL, "sub": id, "client_id": id, "aud": p.audience,
 		"scope": c.scope, "iat": now.Unix(), "exp": now.Add(p.lifetime).Unix(), "jti": rand.Text()})
 	if err != nil {
 		writeJSON(w, http.StatusInternalServerError, map[string]any{"error": "server_error"})
 		return
 	}
-	p.tokens.Add(1)
+	p.Tokens.Add(1)
 	writeJSON(w, http.StatusOK, map[string]any{"access_token": tok, "token_type": "Bearer",
 		"expires_in": int(p.lifetime / time.Second), "scope": c.scope})
 }
 
-// sign makes an RS256 JWT of claims with the provider's key.
-func (p *identityProvider) sign(claims map[string]any) (string, error) {
-	return signJWT(p.key, idpKeyID, claims)
+// Sign makes an RS256 JWT of claims with the provider's key.
+func (p *Provider) Sign(claims map[string]any) (string, error) {
+	return SignJWT(p.key, KeyID, claims)
 }
 
-func signJWT(key *rsa.PrivateKey, kid string, claims map[string]any) (string, error) {
+// SignJWT makes an RS256 JWT of claims signed with key under kid.
+func SignJWT(key *rsa.PrivateKey, kid string, claims map[string]any) (string, error) {
 	h, _ := json.Marshal(map[string]string{"alg": "RS256", "typ": "at+jwt", "kid": kid})
 	c, err := json.Marshal(claims)
 	if err != nil {
@@ -88,17 +98,17 @@ func signJWT(key *rsa.PrivateKey, kid string, claims map[string]any) (string, er
 	return in + "." + enc.EncodeToString(sig), nil
 }
 
-func (p *identityProvider) discovery(w http.ResponseWriter, _ *http.Request) {
+func (p *Provider) discovery(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"issuer": p.URL, "token_endpoint": p.URL + "/token",
 		"jwks_uri": p.URL + "/jwks", "grant_types_supported": []string{"client_credentials"}})
 }
 
-func (p *identityProvider) jwks(w http.ResponseWriter, _ *http.Request) {
-	p.keyReads.Add(1)
+func (p *Provider) jwks(w http.ResponseWriter, _ *http.Request) {
+	p.KeyReads.Add(1)
 	pub := p.key.PublicKey
 	w.Header().Set("Cache-Control", "max-age=900")
 	writeJSON(w, http.StatusOK, map[string]any{"keys": []map[string]string{{
-		"kty": "RSA", "kid": idpKeyID, "use": "sig", "alg": "RS256",
+		"kty": "RSA", "kid": KeyID, "use": "sig", "alg": "RS256",
 		"n": base64.RawURLEncoding.EncodeToString(pub.N.Bytes()),
 		"e": base64.RawURLEncoding.EncodeToString(big.NewInt(int64(pub.E)).Bytes()),
 	}}})
