@@ -86,30 +86,35 @@ func (b *breaker) log(level slog.Level, msg string, attrs ...slog.Attr) {
 	}
 }
 
-// do runs one Redis call with its own deadline, through the breaker. A
-// failure of Redis (or of the network, or the deadline) counts against the
-// breaker and is returned wrapping ErrUnavailable; redis.Nil, a
-// WRONGTYPE reply (returned as it is) and the caller's own cancellation
-// do not count.
+// do runs one Redis call with its own deadline, through the breaker.
 func (s *Store) do(ctx context.Context, f func(ctx context.Context) error) error {
+	return s.breaker.call(ctx, s.cfg.callTimeout, f)
+}
+
+// call runs one Redis call f with its own deadline (timeout), through the
+// breaker. A failure of Redis (or of the network, or the deadline) counts
+// against the breaker and is returned wrapping ErrUnavailable; redis.Nil,
+// a WRONGTYPE reply (returned as it is) and the caller's own cancellation
+// do not count.
+func (b *breaker) call(ctx context.Context, timeout time.Duration, f func(ctx context.Context) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if !s.breaker.allow() {
+	if !b.allow() {
 		return ErrUnavailable
 	}
-	cctx, cancel := context.WithTimeout(ctx, s.cfg.callTimeout)
+	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	err := f(cctx)
 	switch {
 	case err == nil || errors.Is(err, redis.Nil) || isWrongType(err):
-		s.breaker.done(succeeded)
+		b.done(succeeded)
 		return err
 	case ctx.Err() != nil:
-		s.breaker.done(abandoned)
+		b.done(abandoned)
 		return ctx.Err()
 	}
-	s.breaker.done(failed)
+	b.done(failed)
 	return &unavailableError{err: err}
 }
 

@@ -173,28 +173,10 @@ func (s *SessionStore) DeleteTag(ctx context.Context, tag string) error {
 	})
 }
 
-// do runs one round trip with its own deadline, through the breaker (see
-// [Store]'s do: the same rules).
+// do runs one round trip with its own deadline, through the breaker (the
+// same rules as the token Store's).
 func (s *SessionStore) do(ctx context.Context, f func(ctx context.Context) error) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if !s.breaker.allow() {
-		return ErrUnavailable
-	}
-	cctx, cancel := context.WithTimeout(ctx, s.cfg.callTimeout)
-	defer cancel()
-	err := f(cctx)
-	switch {
-	case err == nil || errors.Is(err, redis.Nil) || isWrongType(err):
-		s.breaker.done(succeeded)
-		return err
-	case ctx.Err() != nil:
-		s.breaker.done(abandoned)
-		return ctx.Err()
-	}
-	s.breaker.done(failed)
-	return &unavailableError{err: err}
+	return s.breaker.call(ctx, s.cfg.callTimeout, f)
 }
 
 // tagAddScript adds ARGV[1] (a session key) to the set KEYS[1] and raises
