@@ -23,12 +23,26 @@ import (
 // NQCHAR string is an error). Every proof has a new random jti and iat =
 // now. Proof is safe for concurrent use; it costs one signature.
 func (k *Key) Proof(method string, target *url.URL, accessToken, nonce string, now time.Time) (string, error) {
+	ath := ""
+	if accessToken != "" {
+		ath = AccessTokenHash(accessToken)
+	}
+	return k.ProofForHash(method, target, ath, nonce, now)
+}
+
+// ProofForHash is [Key.Proof] for a caller that computed the access
+// token's hash once ([AccessTokenHash]): ath is that hash, or "" for a
+// token request. It saves hashing the token for every request.
+func (k *Key) ProofForHash(method string, target *url.URL, ath, nonce string, now time.Time) (string, error) {
 	if !token(method) {
 		return "", errors.New("dpop: the HTTP method is not a token")
 	}
 	htu := TargetURI(target)
 	if htu == "" || !printable(htu) {
 		return "", errors.New("dpop: the target URL has no scheme or host, or bytes a proof cannot carry")
+	}
+	if ath != "" && !printable(ath) {
+		return "", errors.New("dpop: the access token hash is not base64url")
 	}
 	if nonce != "" && !ValidNonce(nonce) {
 		return "", errors.New("dpop: the server's nonce holds characters RFC 9449 does not allow")
@@ -46,9 +60,9 @@ func (k *Key) Proof(method string, target *url.URL, accessToken, nonce string, n
 	claims = append(claims, htu...)
 	claims = append(claims, `","iat":`...)
 	claims = strconv.AppendInt(claims, now.Unix(), 10)
-	if accessToken != "" {
+	if ath != "" {
 		claims = append(claims, `,"ath":"`...)
-		claims = append(claims, AccessTokenHash(accessToken)...)
+		claims = append(claims, ath...)
 		claims = append(claims, '"')
 	}
 	if nonce != "" {
