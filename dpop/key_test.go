@@ -94,7 +94,8 @@ func TestKeyNeverPrintsPrivateKey(t *testing.T) {
 	if err != nil || !back.Equal(k) {
 		t.Fatalf("ParseKey: %v", err)
 	}
-	d := k.signer.(*ecdsa.PrivateKey).D.String()
+	raw, _ := k.signer.(*ecdsa.PrivateKey).Bytes()
+	d := base64.RawURLEncoding.EncodeToString(raw)
 	js, _ := json.Marshal(k)
 	for _, s := range []string{fmt.Sprint(k), fmt.Sprintf("%#v", k), fmt.Sprintf("%+v", k), string(js)} {
 		if strings.Contains(s, d) || strings.Contains(s, `"d"`) {
