@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/seed-d44eba79/authorizer/internal/peertest"
 )
 
 // exitBound is how long a signalled run may take to end. Generous: a
@@ -187,5 +189,28 @@ func TestWithSignals(t *testing.T) {
 	}
 	if _, ok := interrupted(ctx); ok {
 		t.Error("stop's cancellation taken for a signal")
+	}
+}
+
+// The prompt still reads a typed password (from the terminal, echo off),
+// signs in with it, and leaves echo on.
+func TestPasswordPromptTyped(t *testing.T) {
+	seed := peertest.Cognito(t, "AUTHORIZER_COGNITO_SEED")
+	p := openPTY(t)
+	c := newCLI(t, map[string]map[string]any{"pool": {"flow": "srp", "region": seed.Region,
+		"user_pool_id": seed.UserPoolID, "endpoint": seed.Endpoint,
+		"client_id": seed.Clients["sdk-public"].ClientID, "username": "alice"}},
+		"AUTHORIZER_CACHE_KEY="+strings.Repeat("ab", 32))
+	s, out := c.start(p.slave, "token")
+	p.waitFor(t, "Password for alice: ", s.exited)
+	if _, err := p.master.Write([]byte(seed.Users["alice"].Password + "\n")); err != nil {
+		t.Fatal(err)
+	}
+	tok, _ := out.ReadString('\n')
+	if code := s.wait(t); code != 0 || !strings.HasPrefix(tok, "ey") {
+		t.Errorf("exit %d, token %.10q (stderr %q); want 0 and a JWT", code, tok, s.stderrText(t))
+	}
+	if !p.echo(t) {
+		t.Error("the terminal's echo is still off after the run")
 	}
 }
