@@ -214,3 +214,76 @@ func TestPasswordPromptTyped(t *testing.T) {
 		t.Error("the terminal's echo is still off after the run")
 	}
 }
+
+// deviceRun is a device-flow run whose device codes are reported on codes.
+type deviceRun struct {
+	*started
+	codes chan string
+}
+
+// startDevice starts a device-flow "token" run, reading its stderr for the
+// device code.
+func (c *cli) startDevice() *deviceRun {
+	c.t.Helper()
+	cmd := c.command(context.Background(), "token")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		c.t.Fatal(err)
+	}
+	r := &deviceRun{started: &started{cmd: cmd, exited: make(chan struct{})}, codes: make(chan string, 4)}
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if m := userCodeRE.FindStringSubmatch(sc.Text()); m != nil {
+				r.codes <- m[1]
+			}
+		}
+		r.err = cmd.Wait()
+		close(r.exited)
+	}()
+	c.t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-r.exited
+	})
+	return r
+}
+
+func (r *deviceRun) code(t *testing.T) {
+	t.Helper()
+	select {
+	case <-r.codes:
+	case <-r.exited:
+		t.Fatalf("exited (%v) before showing a device code", r.err)
+	case <-time.After(exitBound):
+		t.Fatalf("no device code within %v", exitBound)
+	}
+}
+
+// A signal during a device sign-in, which holds the cache's lock, ends the
+// run with 128 + the signal, and a second run waiting on that lock goes on
+// to its own sign-in.
+func TestSignalDuringDeviceSignIn(t *testing.T) {
+	issuer := peertest.Env(t, "AUTHORIZER_OIDC_ISSUER")
+	c := newCLI(t, map[string]map[string]any{"dev": {"flow": "device", "issuer": issuer,
+		"client_id": "sdk-native", "scopes": []string{"openid", "offline_access"}}},
+		"AUTHORIZER_CACHE_KEY="+strings.Repeat("ab", 32))
+	first := c.startDevice()
+	first.code(t)
+	second := c.startDevice() // waits on first's lock
+	if err := first.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := first.wait(t); code != 143 {
+		t.Errorf("SIGTERM during the sign-in: exit %d; want 143", code)
+	}
+	second.code(t)
+	if err := second.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if code := second.wait(t); code != 130 {
+		t.Errorf("SIGINT during the sign-in: exit %d; want 130", code)
+	}
+}
