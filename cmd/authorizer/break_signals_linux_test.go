@@ -35,7 +35,11 @@ type started struct {
 // goroutine for Wait to wait on when a child keeps it open).
 func (c *cli) start(tty *os.File, args ...string) (*started, *bufio.Reader) {
 	c.t.Helper()
-	cmd := c.command(context.Background(), args...)
+	return c.startCmd(c.command(context.Background(), args...), tty)
+}
+
+func (c *cli) startCmd(cmd *exec.Cmd, tty *os.File) (*started, *bufio.Reader) {
+	c.t.Helper()
 	stderr, err := os.CreateTemp(c.t.TempDir(), "stderr")
 	if err != nil {
 		c.t.Fatal(err)
@@ -139,22 +143,8 @@ func TestBreakSIGTERMNotHandled(t *testing.T) {
 		code int
 	}{{syscall.SIGTERM, 143}, {syscall.SIGHUP, 129}, {syscall.SIGINT, 130}} {
 		t.Run(signalName(tc.sig), func(t *testing.T) {
-			srv := fakeTokenServer(t)
-			bin := t.TempDir()
-			script := "#!/bin/sh\necho \"started $$\"\nexec sleep 600\n"
-			if err := os.WriteFile(filepath.Join(bin, "curl"), []byte(script), 0o700); err != nil {
-				t.Fatal(err)
-			}
-			c := newCLI(t, map[string]map[string]any{"x": {"token_url": srv.URL + "/token", "client_id": "c",
-				"client_secret_env": "MY_CC_SECRET"}},
-				"MY_CC_SECRET=s", "AUTHORIZER_CACHE_KEY="+strings.Repeat("ab", 32), "PATH="+bin+":"+os.Getenv("PATH"))
-			s, out := c.start(nil, "curl", "--", "http://127.0.0.1:1/")
-			line, err := out.ReadString('\n')
-			pid, perr := strconv.Atoi(strings.TrimPrefix(strings.TrimSpace(line), "started "))
-			if err != nil || perr != nil {
-				t.Fatalf("curl did not start: %q, %v (stderr %q)", line, err, s.stderrText(t))
-			}
-			t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
+			c := curlCLI(t)
+			s, pid := c.startCurl(c.command(context.Background(), "curl", "--", "http://127.0.0.1:1/"))
 			if err := s.cmd.Process.Signal(tc.sig); err != nil {
 				t.Fatal(err)
 			}
@@ -168,6 +158,52 @@ func TestBreakSIGTERMNotHandled(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A signal ignored when the command started (nohup) stays ignored: the
+// SIGHUP sent first does nothing, the SIGTERM after it ends the run (the
+// kernel drops an ignored signal when it is sent, so the order is sure).
+func TestIgnoredSignalStaysIgnored(t *testing.T) {
+	c := curlCLI(t)
+	cmd := c.command(context.Background())
+	cmd.Path = "/bin/sh"
+	cmd.Args = []string{"sh", "-c", `trap '' HUP; exec "$0" "$@"`, binary(t), "curl", "--", "http://127.0.0.1:1/"}
+	s, _ := c.startCurl(cmd)
+	for _, sig := range []syscall.Signal{syscall.SIGHUP, syscall.SIGTERM} {
+		if err := s.cmd.Process.Signal(sig); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if code := s.wait(t); code != 143 {
+		t.Errorf("exit %d (stderr %q); want 143 (SIGHUP ignored, then SIGTERM)", code, s.stderrText(t))
+	}
+}
+
+// curlCLI is a client-credentials configuration whose curl is a script
+// that prints "started <pid>" and sleeps.
+func curlCLI(t *testing.T) *cli {
+	srv := fakeTokenServer(t)
+	bin := t.TempDir()
+	script := "#!/bin/sh\necho \"started $$\"\nexec sleep 600\n"
+	if err := os.WriteFile(filepath.Join(bin, "curl"), []byte(script), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return newCLI(t, map[string]map[string]any{"x": {"token_url": srv.URL + "/token", "client_id": "c",
+		"client_secret_env": "MY_CC_SECRET"}},
+		"MY_CC_SECRET=s", "AUTHORIZER_CACHE_KEY="+strings.Repeat("ab", 32), "PATH="+bin+":"+os.Getenv("PATH"))
+}
+
+// startCurl starts cmd and returns once its curl runs, with curl's pid.
+func (c *cli) startCurl(cmd *exec.Cmd) (*started, int) {
+	c.t.Helper()
+	s, out := c.startCmd(cmd, nil)
+	line, err := out.ReadString('\n')
+	pid, perr := strconv.Atoi(strings.TrimPrefix(strings.TrimSpace(line), "started "))
+	if err != nil || perr != nil {
+		c.t.Fatalf("curl did not start: %q, %v (stderr %q)", line, err, s.stderrText(c.t))
+	}
+	c.t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
+	return s, pid
 }
 
 // withSignals turns the first signal into the context's cause, and stop

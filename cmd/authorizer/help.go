@@ -92,6 +92,7 @@ Exit codes:
   129, 130, 143  ended by SIGHUP, SIGINT (Ctrl-C) or SIGTERM (128 + the
      signal): the run stops at once, even at the password prompt, after its
      clean-up (terminal echo back on, cache lock released, curl killed); a
-     second signal ends it without clean-up
+     second signal ends it without clean-up; a signal ignored when the run
+     started (nohup) stays ignored
   curl: curl's own exit status
 `

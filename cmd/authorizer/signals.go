@@ -11,7 +11,8 @@ import (
 // stopSignals end a run early: SIGINT (Ctrl-C), SIGTERM and SIGHUP cancel
 // the run's context, so that every deferred clean-up runs (the terminal's
 // echo restored, the cache lock released, a child curl killed), and the
-// process exits 128 + the signal's number.
+// process exits 128 + the signal's number. A signal ignored when the
+// process started (nohup, a background job of a script) stays ignored.
 var stopSignals = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP}
 
 // signalError is the cause of a context cancelled by a signal.
@@ -35,14 +36,18 @@ func signalName(s syscall.Signal) string {
 }
 
 // withSignals returns a context cancelled, with a [signalError] as its
-// cause, by the first of [stopSignals]. After that first signal the
+// cause, by the first of [stopSignals] not ignored. After that first signal the
 // default action is back: a second one ends the process at once. stop
 // releases the signals; the goroutine it starts lives until the first
 // signal or stop.
 func withSignals(parent context.Context) (ctx context.Context, stop func()) {
 	ctx, cancel := context.WithCancelCause(parent)
 	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, stopSignals...)
+	for _, sig := range stopSignals {
+		if !signal.Ignored(sig) {
+			signal.Notify(ch, sig)
+		}
+	}
 	done := make(chan struct{})
 	go func() {
 		select {
