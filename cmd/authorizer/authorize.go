@@ -27,7 +27,7 @@ type userAuthorizer interface {
 }
 
 // newSession builds the environment's authorizer on the encrypted cache.
-func newSession(g *globals, c *envConfig, forceDevice bool) (*session, error) {
+func newSession(ctx context.Context, g *globals, c *envConfig, forceDevice bool) (*session, error) {
 	cache, err := openCache(g.cacheDir)
 	if err != nil {
 		return nil, err
@@ -40,7 +40,7 @@ func newSession(g *globals, c *envConfig, forceDevice bool) (*session, error) {
 	case flowDevice, flowBrowser:
 		s.user, err = newUser(g, s, forceDevice || c.Flow == flowDevice || !browserAvailable())
 	case flowSRP:
-		err = s.newSRP(g)
+		err = s.newSRP(ctx, g)
 	default:
 		var a *oauth2auth.ServiceAccountAuthorizer
 		if a, err = oauth2auth.NewServiceAccountAuthorizer(s.info, c.OAuth, oauth2auth.WithLogger(g.logger)); err == nil {
@@ -78,16 +78,17 @@ func (s *session) newTransport(g *globals, a base.Authorizer) (*base.Transport, 
 }
 
 // newSRP builds the Cognito SRP authorizer; the password is read from the
-// environment variable or file the configuration names, or prompted for.
-func (s *session) newSRP(g *globals) error {
+// environment variable or file the configuration names, or prompted for
+// (the prompt gives up when ctx is done).
+func (s *session) newSRP(ctx context.Context, g *globals) error {
 	pw, err := secret(s.cfg.PasswordEnv, s.cfg.PasswordFile, "password")
 	if err != nil {
 		return err
 	}
 	if pw == "" {
 		// Only when no token is cached does the password matter.
-		if tok, _ := s.cache.Load(context.Background(), s.key); tok == nil || g.refresh {
-			if pw, err = promptPassword(s.cfg.UserName); err != nil {
+		if tok, _ := s.cache.Load(ctx, s.key); tok == nil || g.refresh {
+			if pw, err = promptPassword(ctx, s.cfg.UserName); err != nil {
 				return err
 			}
 		}

@@ -5,21 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
-
-// Open findings (no small local fix): each Skip says what is wrong.
-
-func TestBreakInterruptAtPasswordPrompt(t *testing.T) {
-	t.Skip("FINDING (low-medium): Ctrl-C at the SRP password prompt does nothing until Enter: main's " +
-		"signal.NotifyContext swallows SIGINT and promptPassword's ReadString on /dev/tty does not watch ctx; " +
-		"and SIGTERM (not handled) during the prompt leaves the terminal with echo off (the deferred stty echo never runs)")
-}
-
-func TestBreakSIGTERMNotHandled(t *testing.T) {
-	t.Skip("FINDING (low): only os.Interrupt is caught; SIGTERM/SIGHUP kill the process mid sign-in " +
-		"without the deferred clean-up (exit 143); SIGINT exits 1, not the conventional 130")
-}
 
 // A broken configuration is reported as one (exit 3), not turned into "not
 // verified" for a forged token that names a configured issuer.
@@ -57,5 +45,32 @@ func TestBreakCurlReadsCurlrc(t *testing.T) {
 	}
 	if first, _, _ := strings.Cut(string(args), "\n"); first != "-q" {
 		t.Errorf("curl's first argument is %q; want -q (no ~/.curlrc)", first)
+	}
+}
+
+// A run whose context a signal cancelled exits 128 + the signal, whatever
+// the command made of the cancellation, and says so on one line.
+func TestSignalledRunExitCode(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "environments.json")
+	if err := os.WriteFile(cfg, []byte(`{"api": {"issuer": "https://idp.example", "client_id": "c"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
+		ctx, cancel := context.WithCancelCause(context.Background())
+		cancel(signalError{sig})
+		var out, errb strings.Builder
+		if code := run(ctx, []string{"envs", "--config", cfg}, &out, &errb); code != 128+int(sig) {
+			t.Errorf("%v: exit %d; want %d", sig, code, 128+int(sig))
+		}
+		if want := "authorizer envs: interrupted by " + signalName(sig) + "\n"; errb.String() != want {
+			t.Errorf("%v: stderr %q; want %q", sig, errb.String(), want)
+		}
+	}
+	// A context cancelled for another reason keeps the command's own code.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out, errb strings.Builder
+	if code := run(ctx, []string{"envs", "--config", cfg}, &out, &errb); code != exitOK {
+		t.Errorf("cancelled, no signal: exit %d (%q); want 0", code, errb.String())
 	}
 }

@@ -11,7 +11,7 @@ import (
 
 // fetch builds the session and returns a valid token.
 func fetch(ctx context.Context, g *globals) (*session, *oauth2.Token, error) {
-	s, err := loadSession(g)
+	s, err := loadSession(ctx, g)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -164,7 +164,7 @@ func runLogin(ctx context.Context, g *globals, args []string) error {
 	if err := noArgs(args); err != nil {
 		return err
 	}
-	s, err := loadSession(g)
+	s, err := loadSession(ctx, g)
 	if err != nil {
 		return err
 	}
@@ -188,7 +188,7 @@ func runLogout(ctx context.Context, g *globals, args []string) error {
 	if err := noArgs(args); err != nil {
 		return err
 	}
-	s, err := loadSession(g)
+	s, err := loadSession(ctx, g)
 	if err != nil {
 		return err
 	}

@@ -19,6 +19,7 @@ const (
 	exitCredentials = 5 // *authorizer.InvalidCredentialsError
 	exitTemporary   = 6 // a failure that may pass: network, 5xx, 429, timeout
 	exitUnverified  = 7 // info: in time, but its signature was not checked
+	// 128 + n: ended by signal n (130 SIGINT, 143 SIGTERM, 129 SIGHUP); see signalError.
 )
 
 // passThrough is curl's own exit status.
@@ -41,8 +42,11 @@ func exitCode(err error) int {
 		tmp   temporary
 		netE  net.Error
 		usage usageError
+		sig   signalError
 	)
 	switch {
+	case errors.As(err, &sig):
+		return sig.exitCode()
 	case errors.Is(err, errUnverified):
 		return exitUnverified
 	case errors.As(err, &usage):

@@ -89,5 +89,10 @@ Exit codes:
   6  temporary failure: network, timeout, 5xx, 429 (retrying may help)
   7  info: the token is in time but its signature was not checked (issuer not
      configured; --discover to fetch its keys)
+  129, 130, 143  ended by SIGHUP, SIGINT (Ctrl-C) or SIGTERM (128 + the
+     signal): the run stops at once, even at the password prompt, after its
+     clean-up (terminal echo back on, cache lock released, curl killed); a
+     second signal ends it without clean-up; a signal ignored when the run
+     started (nohup) stays ignored
   curl: curl's own exit status
 `

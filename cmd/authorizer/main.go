@@ -11,7 +11,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"strings"
 )
 
@@ -54,7 +53,7 @@ var commands = map[string]command{
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := withSignals(context.Background())
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
@@ -85,6 +84,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	g.logger = newLogger(g.quiet || !g.verbose)
 	err := cmd.run(ctx, g, fs.Args())
+	if sig, ok := interrupted(ctx); ok {
+		// Whatever the command made of its cancelled context, a signal
+		// ends the run with the shell's code for it.
+		err = sig
+	}
 	return report(g, name, err)
 }
 
@@ -130,7 +134,7 @@ func report(g *globals, name string, err error) int {
 }
 
 // loadSession reads the configuration and builds the chosen environment.
-func loadSession(g *globals) (*session, error) {
+func loadSession(ctx context.Context, g *globals) (*session, error) {
 	envs, err := loadConfig(g.config)
 	if err != nil {
 		return nil, err
@@ -139,5 +143,5 @@ func loadSession(g *globals) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newSession(g, c, g.device)
+	return newSession(ctx, g, c, g.device)
 }

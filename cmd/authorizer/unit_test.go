@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -56,6 +57,9 @@ func TestExitCodeMapping(t *testing.T) {
 		{&authorizer.AuthorizationError{StatusCode: 400, Code: "invalid_scope"}, exitFailed, "invalid_scope"},
 		{usageError("u"), exitUsage, ""},
 		{errors.New("x"), exitFailed, ""},
+		{fmt.Errorf("w: %w", signalError{syscall.SIGINT}), 130, ""},
+		{signalError{syscall.SIGTERM}, 143, ""},
+		{signalError{syscall.SIGHUP}, 129, ""},
 	} {
 		if got := exitCode(tc.err); got != tc.code {
 			t.Errorf("%v: exit %d, want %d", tc.err, got, tc.code)
