@@ -419,3 +419,32 @@ func mustURL(t *testing.T, s string) *url.URL {
 	}
 	return u
 }
+
+// FuzzParseDPoPResponse: the parser of a DPoP token request's answer never
+// panics, gives a token only of type DPoP bound to the key, and never
+// gives a token with an error; wantsNonce never panics either.
+func FuzzParseDPoPResponse(f *testing.F) {
+	key, err := dpop.GenerateKey()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(200, "application/json", "", []byte(`{"access_token":"at","token_type":"DPoP","expires_in":60}`))
+	f.Add(200, "application/json", "", []byte(`{"access_token":"at","token_type":"Bearer"}`))
+	f.Add(200, "application/x-www-form-urlencoded", "", []byte("access_token=at&token_type=dpop"))
+	f.Add(400, "application/json", "n-1", []byte(`{"error":"use_dpop_nonce"}`))
+	f.Add(400, "application/json", "a\"b", []byte(`{"error":"use_dpop_nonce"}`))
+	f.Fuzz(func(t *testing.T, status int, ct, nonce string, body []byte) {
+		h := http.Header{"Content-Type": {ct}, "Dpop-Nonce": {nonce}}
+		_ = wantsNonce(&Request{DPoP: key}, status, h, body)
+		tok, err := parse(status, h, body, time.Unix(1_800_000_000, 0), 0, nil, key)
+		if err != nil {
+			if tok != nil {
+				t.Fatal("token with error")
+			}
+			return
+		}
+		if tok == nil || tok.TokenType != "DPoP" || dpop.KeyOf(tok) != key {
+			t.Fatalf("token %v without DPoP type or key", tok)
+		}
+	})
+}
