@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
 	"net/http"
 	"strings"
 	"testing"
@@ -26,13 +27,12 @@ import (
 // without it) when set, answers DPoP tokens when on, and binds each
 // refresh token it issues to the proof's key.
 type fakeDPoP struct {
-	on       bool              // answer token_type DPoP (else Bearer)
-	nonce    string            // required nonce; "" for none
-	proofs   []string          // DPoP header of every token request ("" for none)
-	asked    int               // use_dpop_nonce answers
-	bound    map[string]string // refresh token -> the proof's JWK it was issued to
-	lastJWK  string            // the JWK of the request being answered
-	noProofs bool              // a request without a proof is refused
+	on      bool              // answer token_type DPoP (else Bearer)
+	nonce   string            // required nonce; "" for none
+	proofs  []string          // DPoP header of every token request ("" for none)
+	asked   int               // use_dpop_nonce answers
+	bound   map[string]string // refresh token -> the proof's JWK it was issued to
+	lastJWK string            // the JWK of the request being answered
 }
 
 // check records r's proof and asks for the nonce when it lacks it; ok is
@@ -390,8 +390,9 @@ func TestDPoPKeyNotPrinted(t *testing.T) {
 	must(t, err)
 	br, err := NewBrowserAuthorizer(info, env, WithDPoP(key))
 	must(t, err)
-	d := priv.D.FillBytes(make([]byte, 32))
-	secrets := []string{priv.D.String(), priv.D.Text(16), base64.RawURLEncoding.EncodeToString(d),
+	d, err := priv.Bytes()
+	must(t, err)
+	secrets := []string{new(big.Int).SetBytes(d).String(), base64.RawURLEncoding.EncodeToString(d),
 		base64.StdEncoding.EncodeToString(d)[:40], base64.StdEncoding.EncodeToString(der)[:40], fmt.Sprintf("%x", d)}
 	for _, v := range []any{sa, *sa, dev, *dev, br, *br} {
 		outs := renderings(t, v)
