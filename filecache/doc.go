@@ -71,12 +71,26 @@
 // obtains the key as well reads everything, so the key is exactly as
 // sensitive as the refresh token it protects.
 //
+// # DPoP keys
+//
+// A DPoP-bound token (RFC 9449; dpop.KeyOf(tok) is its key, see
+// [oauth2auth.WithDPoP]) is stored with its private key, PKCS #8, in the
+// same record as the refresh token bound to it (field dpop_key: inside the
+// sealed record when the cache is encrypted, never in a separate file), and
+// Load gives the token back bound to that key. The key is as sensitive as
+// the refresh token: whoever reads a plain file can use the session. A key
+// that cannot be exported (a hardware signer) is not written: the record
+// then holds a DPoP token without a key, which the authorizers treat as no
+// session (sign in again). Files written before DPoP, without the field,
+// load as tokens without a key.
+//
 // # Damaged files
 //
 // A file that is truncated, corrupted, written by something else, written
-// for another key, or sealed with another encryption key is treated as
-// absent: Load logs a warning (through [WithLogger]'s slog.Logger, never with
+// for another key, sealed with another encryption key, or holding a DPoP
+// key that does not parse is treated as absent: Load logs a warning (through [WithLogger]'s slog.Logger, never with
 // token contents) and returns (nil, nil), and the next Store replaces it.
 //
 // [oauth2auth.WithTokenCache]: https://pkg.go.dev/github.com/seed-d44eba79/authorizer/oauth2auth#WithTokenCache
+// [oauth2auth.WithDPoP]: https://pkg.go.dev/github.com/seed-d44eba79/authorizer/oauth2auth#WithDPoP
 package filecache

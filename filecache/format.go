@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/seed-d44eba79/authorizer/dpop"
 	"golang.org/x/oauth2"
 )
 
@@ -47,6 +48,11 @@ type record struct {
 	ExpiresIn    int64     `json:"expires_in,omitempty"`
 	IDToken      string    `json:"id_token,omitempty"`
 	Scope        string    `json:"scope,omitempty"`
+	// DPoPKey is the private key (PKCS #8 DER) of a DPoP-bound token
+	// (dpop.KeyOf), kept beside the refresh token bound to it: inside the
+	// sealed record when the cache is encrypted. Absent for a token without
+	// a key, and for a key that cannot be exported (a hardware signer).
+	DPoPKey []byte `json:"dpop_key,omitempty"`
 }
 
 // errForeign: the file is well-formed but not for this key, or not ours.
@@ -58,11 +64,16 @@ func newRecord(key string, tok *oauth2.Token) *record {
 		RefreshToken: tok.RefreshToken, Expiry: tok.Expiry, ExpiresIn: tok.ExpiresIn}
 	r.IDToken, _ = tok.Extra("id_token").(string)
 	r.Scope, _ = tok.Extra("scope").(string)
+	if k := dpop.KeyOf(tok); k != nil {
+		r.DPoPKey, _ = k.MarshalBinary() // nil for a key that cannot leave its signer
+	}
 	return r
 }
 
-// token rebuilds the oauth2.Token, with id_token and scope in Extra.
-func (r *record) token() *oauth2.Token {
+// token rebuilds the oauth2.Token, with id_token and scope in Extra, and
+// the DPoP key it is bound to (dpop.KeyOf); a key that does not parse is
+// an error.
+func (r *record) token() (*oauth2.Token, error) {
 	tok := &oauth2.Token{AccessToken: r.AccessToken, TokenType: r.TokenType,
 		RefreshToken: r.RefreshToken, Expiry: r.Expiry, ExpiresIn: r.ExpiresIn}
 	extra := map[string]any{}
@@ -72,7 +83,14 @@ func (r *record) token() *oauth2.Token {
 	if r.Scope != "" {
 		extra["scope"] = r.Scope
 	}
-	return tok.WithExtra(extra)
+	if len(r.DPoPKey) > 0 {
+		k, err := dpop.ParseKey(r.DPoPKey)
+		if err != nil {
+			return nil, fmt.Errorf("%w: its DPoP key is not a valid key", errForeign)
+		}
+		dpop.SetKey(extra, k)
+	}
+	return tok.WithExtra(extra), nil
 }
 
 // additionalData binds a sealed record to its key.
@@ -118,7 +136,7 @@ func decode(b []byte, key string, aead cipher.AEAD) (*oauth2.Token, error) {
 	if rec.AccessToken == "" && rec.RefreshToken == "" {
 		return nil, fmt.Errorf("%w: no token in it", errForeign)
 	}
-	return rec.token(), nil
+	return rec.token()
 }
 
 // openRecord returns the envelope's record, decrypting it when sealed.

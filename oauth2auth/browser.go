@@ -7,6 +7,7 @@ import (
 
 	"github.com/seed-d44eba79/authorizer/base"
 	"github.com/seed-d44eba79/authorizer/data"
+	"github.com/seed-d44eba79/authorizer/dpop"
 	"golang.org/x/oauth2"
 )
 
@@ -64,7 +65,7 @@ func NewBrowserAuthorizer(info data.ClientInfo, env Environment, opts ...Option)
 func (a *BrowserAuthorizer) browserSignIn(ctx context.Context, env *Environment) (*oauth2.Token, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, a.o.user.signInTimeout)
 	defer cancel()
-	state, proof := randomString(), newPKCE()
+	state, proof, key := randomString(), newPKCE(), a.sessionKey()
 	nonce := ""
 	if a.openid {
 		nonce = randomString()
@@ -74,21 +75,22 @@ func (a *BrowserAuthorizer) browserSignIn(ctx context.Context, env *Environment)
 		return nil, "", err
 	}
 	defer srv.close()
-	authURL := a.authCodeURL(env, srv.redirectURI, state, nonce, proof)
+	authURL := a.authCodeURL(env, srv.redirectURI, state, nonce, proof, key)
 	openOrPrint(ctx, a.o.user.openBrowser, authURL)
 	code, err := srv.wait(ctx)
 	if err != nil {
 		return nil, "", err
 	}
-	tok, err := a.exchange(ctx, env, code, proof.verifier, srv.redirectURI)
+	tok, err := a.exchange(ctx, env, code, proof.verifier, srv.redirectURI, key)
 	return tok, nonce, err
 }
 
 // authCodeURL is the authorization request (RFC 6749 §4.1.1 + RFC 7636
 // §4.3). prompt=consent is added when offline_access is asked for: OpenID
 // Connect providers drop offline_access (and so the refresh token)
-// without it (OIDC Core §11).
-func (a *BrowserAuthorizer) authCodeURL(env *Environment, redirectURI, state, nonce string, proof pkce) string {
+// without it (OIDC Core §11). With a DPoP key it carries dpop_jkt
+// (RFC 9449 §10), binding the code to the key.
+func (a *BrowserAuthorizer) authCodeURL(env *Environment, redirectURI, state, nonce string, proof pkce, key *dpop.Key) string {
 	q := a.grantParams(env)
 	q.Set("client_id", a.info.ClientID)
 	q.Set("response_type", "code")
@@ -98,6 +100,9 @@ func (a *BrowserAuthorizer) authCodeURL(env *Environment, redirectURI, state, no
 	q.Set("code_challenge_method", challengeMethod)
 	if nonce != "" {
 		q.Set("nonce", nonce)
+	}
+	if key != nil {
+		q.Set("dpop_jkt", key.Thumbprint())
 	}
 	if a.hasScope("offline_access") && q.Get("prompt") == "" {
 		q.Set("prompt", "consent")
@@ -110,9 +115,9 @@ func (a *BrowserAuthorizer) authCodeURL(env *Environment, redirectURI, state, no
 }
 
 // exchange redeems the code with the PKCE verifier (RFC 6749 §4.1.3,
-// RFC 7636 §4.5).
-func (a *BrowserAuthorizer) exchange(ctx context.Context, env *Environment, code, verifier, redirectURI string) (*oauth2.Token, error) {
+// RFC 7636 §4.5), signing with key, the dpop_jkt's key (nil without DPoP).
+func (a *BrowserAuthorizer) exchange(ctx context.Context, env *Environment, code, verifier, redirectURI string, key *dpop.Key) (*oauth2.Token, error) {
 	form := url.Values{"grant_type": {"authorization_code"}, "code": {code},
 		"code_verifier": {verifier}, "redirect_uri": {redirectURI}}
-	return a.tokenRequest(ctx, env, form)
+	return a.tokenRequestKey(ctx, env, form, key)
 }

@@ -125,7 +125,7 @@ func TestPeerWrongVerifierRefused(t *testing.T) {
 	require.NoError(t, err)
 	proof := newPKCE()
 	redirect := "http://127.0.0.1:53122/callback"
-	cb, err := callbackOf(ctx, t, a.authCodeURL(ep, redirect, "st", "nn", proof))
+	cb, err := callbackOf(ctx, t, a.authCodeURL(ep, redirect, "st", "nn", proof, nil))
 	require.NoError(t, err)
 	assert.Equal(t, env.Issuer, cb.Query().Get("iss"), "RFC 9207 iss parameter")
 

@@ -12,6 +12,7 @@ import (
 	"github.com/seed-d44eba79/authorizer"
 	"github.com/seed-d44eba79/authorizer/base"
 	"github.com/seed-d44eba79/authorizer/data"
+	"github.com/seed-d44eba79/authorizer/dpop"
 	"github.com/seed-d44eba79/authorizer/internal/tokenwire"
 	"golang.org/x/oauth2"
 )
@@ -88,7 +89,7 @@ func (a *DeviceAuthorizer) deviceSignIn(ctx context.Context, env *Environment) (
 	if err := a.o.user.devicePrompt(ctx, da.prompt); err != nil {
 		return nil, "", &authorizer.AuthorizationError{Message: "oauth2auth: the device prompt failed", Err: err}
 	}
-	tok, err := a.poll(ctx, env, da)
+	tok, err := a.poll(ctx, env, da, a.sessionKey())
 	return tok, "", err
 }
 
@@ -108,7 +109,7 @@ func (a *DeviceAuthorizer) requestDeviceCode(ctx context.Context, env *Environme
 
 // poll asks the token endpoint for the token until the user approves,
 // refuses, or the code expires (RFC 8628 §3.4, §3.5).
-func (a *DeviceAuthorizer) poll(ctx context.Context, env *Environment, da *deviceAuth) (*oauth2.Token, error) {
+func (a *DeviceAuthorizer) poll(ctx context.Context, env *Environment, da *deviceAuth, key *dpop.Key) (*oauth2.Token, error) {
 	interval := a.pollInterval(da.interval)
 	form := url.Values{"grant_type": {deviceGrantType}, "device_code": {da.deviceCode}}
 	for {
@@ -119,7 +120,7 @@ func (a *DeviceAuthorizer) poll(ctx context.Context, env *Environment, da *devic
 		if err := sleep(ctx, interval+pollMargin(interval)); err != nil {
 			return nil, wireError(ctx, "device sign-in interrupted", err)
 		}
-		tok, err := a.tokenRequest(ctx, env, form)
+		tok, err := a.tokenRequestKey(ctx, env, form, key)
 		if err == nil {
 			return tok, nil
 		}

@@ -101,7 +101,7 @@ func TestDeviceCodeExpiresWhilePolling(t *testing.T) {
 	da := &deviceAuth{deviceCode: "dc", prompt: DevicePrompt{ExpiresAt: time.Now().Add(50 * time.Millisecond)}}
 	env, err := a.endpoints(context.Background())
 	require.NoError(t, err)
-	_, err = a.poll(context.Background(), env, da)
+	_, err = a.poll(context.Background(), env, da, nil)
 	var ae *authorizer.AuthorizationError
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, "expired_token", ae.Code)

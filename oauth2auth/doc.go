@@ -109,11 +109,20 @@
 // *[authorizer.InvalidCredentialsError], anything else an
 // *[authorizer.AuthorizationError] carrying the RFC 6749 §5.2 error code,
 // the HTTP status and Retry-After; Temporary() tells whether a retry can
-// help. A token of a type other than Bearer is an
-// *[UnsupportedTokenTypeError]. No error or log line contains a secret or a
+// help. A token of a type other than Bearer (or, with [WithDPoP], DPoP)
+// is an *[UnsupportedTokenTypeError]; a Bearer token where a DPoP one was
+// asked for is a *[DowngradeError]. No error or log line contains a secret or a
 // token: server text is cleaned of control characters and of any secret
 // the request sent. Printing an authorizer (fmt, slog, encoding/json) shows
 // no secret either.
+//
+// # Tokens bound to a key
+//
+// [WithDPoP] makes any flow ask for DPoP-bound tokens (RFC 9449): every
+// token request carries a proof of the authorizer's key, the server's
+// nonces are handled, and the tokens (type "DPoP") carry their key for
+// [base.Transport], which sends each with a fresh proof. See [WithDPoP]
+// for the nonce, downgrade and cache rules.
 //
 // # Security defaults
 //

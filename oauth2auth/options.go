@@ -71,6 +71,7 @@ type options struct {
 	err  error // the first invalid option, an *authorizer.InvalidConfigError
 	user userOptions
 	exch exchangeOptions // the token exchange's (tokenexchange_options.go)
+	dpop dpopOptions     // WithDPoP's (dpop.go)
 
 	httpClient      *http.Client                                              // nil: a client with DefaultHTTPTimeout
 	auth            ClientAuth                                                // valid when authSet
@@ -104,6 +105,7 @@ func newOptions(f flow, opts []Option) (options, error) {
 	if o.defaultLifetime == 0 {
 		o.defaultLifetime = data.DefaultTokenLifetime
 	}
+	o.setupDPoP()
 	return o, o.err
 }
 
@@ -141,8 +143,12 @@ func (o *options) clientAuth(info data.ClientInfo) ClientAuth {
 // o's client authentication, HTTP client, clock and settings; the caller
 // sets Form. Every request of this package that carries client credentials
 // is built here and sent by tokenwire: there is no second wire.
+//
+// With [WithDPoP], a token endpoint request carries a proof signed by the
+// authorizer's key (a user session's refresh replaces the key with the one
+// its refresh token is bound to).
 func (o *options) request(info data.ClientInfo, endpoint, url string) tokenwire.Request {
-	return tokenwire.Request{
+	req := tokenwire.Request{
 		HTTPClient:      o.httpClient,
 		URL:             url,
 		Endpoint:        endpoint,
@@ -155,6 +161,10 @@ func (o *options) request(info data.ClientInfo, endpoint, url string) tokenwire.
 		// answer invalid_client re-reads it and sends once more
 		RetryInvalidClient: o.assertionFile != "",
 	}
+	if endpoint == "token" {
+		o.withProof(&req, nil)
+	}
+	return req
 }
 
 // WithHTTPClient sets the client for every request to the identity provider
@@ -246,7 +256,8 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // UnsupportedTokenTypeError is returned when the token endpoint issues a
-// token whose token_type is not Bearer (in any case), e.g. DPoP, which
-// needs a proof key this SDK does not hold: RFC 6749 §7.1 forbids using a
-// token type the client does not understand. Temporary() is false.
+// token whose token_type is not Bearer (in any case), or, with
+// [WithDPoP], not DPoP: RFC 6749 §7.1 forbids using a token type the
+// client does not understand (a DPoP token without WithDPoP has no key to
+// prove). Temporary() is false.
 type UnsupportedTokenTypeError = tokenwire.UnsupportedTokenTypeError

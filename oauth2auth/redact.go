@@ -14,9 +14,13 @@ import (
 // below. The fields that hold secrets sit behind pointers, so that even a
 // dereferenced copy prints addresses, not secrets.
 
-// describe is the one description of an authorizer.
-func describe(kind, clientID string, env *Environment) map[string]string {
+// describe is the one description of an authorizer; jkt is its DPoP key's
+// thumbprint ("" without WithDPoP), the only thing shown of the key.
+func describe(kind, clientID string, env *Environment, jkt string) map[string]string {
 	m := map[string]string{"type": "oauth2auth." + kind, "client_id": clientID}
+	if jkt != "" {
+		m["dpop_jkt"] = jkt
+	}
 	if env.Name != "" {
 		m["environment"] = env.Name
 	}
@@ -28,9 +32,12 @@ func describe(kind, clientID string, env *Environment) map[string]string {
 	return m
 }
 
+// describedKeys are describe's optional entries, in print order.
+var describedKeys = []string{"environment", "issuer", "token_url", "dpop_jkt"}
+
 func describeString(m map[string]string) string {
 	s := m["type"] + "{client_id: " + fmt.Sprintf("%q", m["client_id"])
-	for _, k := range []string{"environment", "issuer", "token_url"} {
+	for _, k := range describedKeys {
 		if v, ok := m[k]; ok {
 			s += ", " + k + ": " + fmt.Sprintf("%q", v)
 		}
@@ -40,7 +47,7 @@ func describeString(m map[string]string) string {
 
 func describeLog(m map[string]string) slog.Value {
 	attrs := []slog.Attr{slog.String("type", m["type"]), slog.String("client_id", m["client_id"])}
-	for _, k := range []string{"environment", "issuer", "token_url"} {
+	for _, k := range describedKeys {
 		if v, ok := m[k]; ok {
 			attrs = append(attrs, slog.String(k, v))
 		}
@@ -55,7 +62,11 @@ func (a ServiceAccountAuthorizer) describe() map[string]string {
 	if a.info == nil {
 		return map[string]string{"type": "oauth2auth.ServiceAccountAuthorizer"}
 	}
-	return describe("ServiceAccountAuthorizer", a.info.ClientID, &a.config)
+	jkt := ""
+	if a.opts != nil {
+		jkt = a.opts.thumbprint()
+	}
+	return describe("ServiceAccountAuthorizer", a.info.ClientID, &a.config, jkt)
 }
 
 // String describes a without its secrets.
@@ -81,7 +92,11 @@ func (s *userSession) describe() map[string]string {
 	if s.flow == flowBrowser {
 		kind = "BrowserAuthorizer"
 	}
-	return describe(kind, s.info.ClientID, &s.config)
+	jkt := ""
+	if k := s.sessionKey(); k != nil {
+		jkt = k.Thumbprint()
+	}
+	return describe(kind, s.info.ClientID, &s.config, jkt)
 }
 
 // String describes the authorizer without its secrets or tokens.

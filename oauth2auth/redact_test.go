@@ -88,6 +88,7 @@ func exportedSamples(t *testing.T) map[string][]any {
 		"Landing":                   {Landing{OK: true}},
 		"ClientAuth":                {PrivateKeyJWT},
 		"UnsupportedTokenTypeError": {&UnsupportedTokenTypeError{TokenType: "DPoP"}},
+		"DowngradeError":            {&DowngradeError{TokenType: "Bearer"}},
 		"TokenFile":                 {tf, *tf},
 		"TokenExchangeAuthorizer":   {tx, *tx},
 		"SubjectTokenError":         {&SubjectTokenError{Role: "subject", Err: errors.New("refused")}},

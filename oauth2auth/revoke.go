@@ -31,7 +31,7 @@ func (s *userSession) SignOut(ctx context.Context) error {
 		return err
 	}
 	defer unlock()
-	tok := s.load(ctx)
+	tok := s.loadAny(ctx)
 	if tok == nil {
 		tok = s.last.Load()
 	}

@@ -7,13 +7,54 @@ import (
 
 	"github.com/seed-d44eba79/authorizer"
 	"github.com/seed-d44eba79/authorizer/base"
+	"github.com/seed-d44eba79/authorizer/dpop"
 	"github.com/seed-d44eba79/authorizer/filecache"
 	"golang.org/x/oauth2"
 )
 
 // load returns the cached token, or nil. A cache failure is logged and
-// treated as a miss: the user can still sign in.
+// treated as a miss: the user can still sign in. So is a token the DPoP
+// rules ignore (see usable): bound to another key, or without the key.
 func (s *userSession) load(ctx context.Context) *oauth2.Token {
+	tok := s.loadAny(ctx)
+	if tok != nil && !s.usable(tok) {
+		return nil
+	}
+	return tok
+}
+
+// usable applies the cache rules of DPoP to a cached token: with WithDPoP
+// it must carry a key (a cache that dropped it gives a miss), and with an
+// explicit key, that key; WithDPoP(nil) adopts the cached key. Without
+// WithDPoP a token with a key, or of type DPoP, is not usable.
+func (s *userSession) usable(tok *oauth2.Token) bool {
+	k := dpop.KeyOf(tok)
+	why := ""
+	switch {
+	case !s.o.dpop.set && (k != nil || dpop.IsDPoP(tok)):
+		why = "it is DPoP-bound and WithDPoP is not set"
+	case !s.o.dpop.set:
+		return true
+	case k == nil:
+		why = "it has no DPoP key and WithDPoP is set"
+	case s.o.dpop.generated:
+		if cur := s.sessionKey(); !cur.Equal(k) {
+			s.adopted.Store(k)
+		}
+		return true
+	case !k.Equal(s.o.dpop.key):
+		why = "it is bound to another DPoP key"
+	default:
+		return true
+	}
+	s.o.logger.Info("oauth2auth: ignoring the cached session", slog.String("flow", string(s.flow)),
+		slog.String("reason", why))
+	return false
+}
+
+// loadAny is load without the DPoP rules, for SignOut: a session it
+// cannot use is still revoked.
+func (s *userSession) loadAny(ctx context.Context) *oauth2.Token {
 	tok, err := s.cache.Load(ctx, s.key)
 	if err != nil {
 		s.o.logger.Warn("oauth2auth: reading the token cache failed", slog.Any("error", err))

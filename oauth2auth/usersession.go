@@ -12,6 +12,7 @@ import (
 	"github.com/seed-d44eba79/authorizer"
 	"github.com/seed-d44eba79/authorizer/base"
 	"github.com/seed-d44eba79/authorizer/data"
+	"github.com/seed-d44eba79/authorizer/dpop"
 	"github.com/seed-d44eba79/authorizer/internal/tokenwire"
 	"golang.org/x/oauth2"
 )
@@ -73,6 +74,7 @@ type userSession struct {
 
 	last           atomic.Pointer[oauth2.Token] // newest token, for SignOut without a cache
 	refreshRefused atomic.Bool                  // a refresh token was refused in this process
+	adopted        atomic.Pointer[dpop.Key]     // WithDPoP(nil): the cached session's key, once loaded
 }
 
 // newUserSession applies opts for flow f and checks what can be checked
@@ -251,7 +253,7 @@ func (s *userSession) refreshLocked(ctx context.Context, tok *oauth2.Token) (*oa
 	if err != nil {
 		return nil, err
 	}
-	next, err := s.tokenRequest(ctx, env, refreshForm(tok.RefreshToken))
+	next, err := s.tokenRequestKey(ctx, env, refreshForm(tok.RefreshToken), s.refreshKey(tok))
 	var refused *authorizer.InvalidCredentialsError
 	if errors.As(err, &refused) {
 		s.refreshRefused.Store(true)
@@ -339,11 +341,39 @@ func (s *userSession) signInError(ctx context.Context, err error) error {
 		" is too short for a person): command-line tools call Authorize or SignIn with their own context before the first request"}
 }
 
-// tokenRequest posts a grant to the token endpoint.
+// tokenRequest posts a grant to the token endpoint, with a DPoP proof of
+// the session's key under WithDPoP.
 func (s *userSession) tokenRequest(ctx context.Context, env *Environment, form map[string][]string) (*oauth2.Token, error) {
+	return s.tokenRequestKey(ctx, env, form, s.sessionKey())
+}
+
+// tokenRequestKey is tokenRequest with the DPoP key to sign with (nil: the
+// authorizer's; unused without WithDPoP).
+func (s *userSession) tokenRequestKey(ctx context.Context, env *Environment, form map[string][]string, key *dpop.Key) (*oauth2.Token, error) {
 	req := s.o.request(s.info, "token", env.TokenURL)
+	s.o.withProof(&req, key)
 	req.Form = form
 	return tokenwire.Do(ctx, req)
+}
+
+// sessionKey is the key the session signs new token requests with: the
+// one adopted from the cache (WithDPoP(nil)), else the configured one; nil
+// without WithDPoP.
+func (s *userSession) sessionKey() *dpop.Key {
+	if k := s.adopted.Load(); k != nil {
+		return k
+	}
+	return s.o.dpop.key
+}
+
+// refreshKey is the DPoP key a refresh of tok signs with: the one tok is
+// bound to (a public client's refresh token is bound to it too), else the
+// session's.
+func (s *userSession) refreshKey(tok *oauth2.Token) *dpop.Key {
+	if k := dpop.KeyOf(tok); k != nil {
+		return k
+	}
+	return s.sessionKey()
 }
 
 // grantParams are the parameters every sign-in request carries: scope,

@@ -48,6 +48,7 @@ type fakeIdP struct {
 	tokenCount    int
 	revokeStatus  int
 	revokeErrCode string
+	dpop          fakeDPoP // DPoP at the token endpoint (dpop_test.go)
 }
 
 func newFakeIdP(t testing.TB) *fakeIdP {
@@ -126,6 +127,10 @@ func (f *fakeIdP) token(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.requests = append(f.requests, form)
+	jwk, ok := f.dpop.check(w, r)
+	if !ok {
+		return
+	}
 	switch form.Get("grant_type") {
 	case deviceGrantType:
 		if f.pending > 0 {
@@ -152,7 +157,13 @@ func (f *fakeIdP) token(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, 400, map[string]any{"error": f.refreshError})
 			return
 		}
+		if bound := f.dpop.bound[form.Get("refresh_token")]; bound != "" && bound != jwk {
+			writeJSON(w, 400, map[string]any{"error": "invalid_grant", "error_description": "failed jkt verification"})
+			return
+		}
 		f.issue(w, form.Get("client_id"), "")
+	case "client_credentials", grantTokenExchange:
+		f.issue(w, "client", "")
 	default:
 		writeJSON(w, 400, map[string]any{"error": "unsupported_grant_type"})
 	}
@@ -162,10 +173,12 @@ func (f *fakeIdP) token(w http.ResponseWriter, r *http.Request) {
 func (f *fakeIdP) issue(w http.ResponseWriter, clientID, nonce string) {
 	f.tokenCount++
 	n := f.tokenCount
-	resp := map[string]any{"access_token": fmt.Sprintf("ACCESS-SECRET-%d", n), "token_type": "Bearer", "expires_in": 3600}
+	resp := map[string]any{"access_token": fmt.Sprintf("ACCESS-SECRET-%d", n), "token_type": "Bearer", "expires_in": 3600,
+		"issued_token_type": TokenTypeAccessToken}
 	if f.rotate || n == 1 {
 		resp["refresh_token"] = fmt.Sprintf("REFRESH-SECRET-%d", n)
 	}
+	f.dpop.issued(resp)
 	if !f.noIDToken {
 		resp["id_token"] = f.idToken(clientID, nonce)
 	}

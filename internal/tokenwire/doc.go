@@ -41,9 +41,22 @@
 // default lifetime ([data.DefaultTokenLifetime] when that is zero), never
 // forever. The access token must be a valid header value (visible ASCII),
 // and token_type must be Bearer in any case (or absent): other types are an
-// *[UnsupportedTokenTypeError] (RFC 6749 §7.1). TokenType is always
+// *[UnsupportedTokenTypeError] (RFC 6749 §7.1). TokenType is then always
 // "Bearer". All fields of the answer are kept: tok.Extra("id_token"),
 // tok.Extra("scope").
+//
+// # DPoP
+//
+// A Request with a DPoP key (RFC 9449) sends a DPoP proof with every
+// request it makes (htm POST, htu the token URL, no ath, and the newest
+// nonce [Request].Nonces holds for the server's origin), remembers the
+// DPoP-Nonce of every answer, and sends once more, with a new proof and a
+// new client assertion, when the answer is 400 use_dpop_nonce with a new
+// DPoP-Nonce (once: the second answer is final). The answer must then be
+// token_type DPoP in any case: TokenType is "DPoP" and the token carries
+// the key (dpop.KeyOf). A Bearer answer (or none) is a *[DowngradeError].
+// Without a key, a DPoP answer stays an *[UnsupportedTokenTypeError]. The
+// proof, like every secret the request sent, is never quoted in an error.
 //
 // Error answers (RFC 6749 §5.2) become:
 //
@@ -66,7 +79,8 @@
 //
 // No error message contains a client secret, an assertion, or a token: the
 // body of an answer is never quoted, only the RFC 6749 error fields, from
-// which every secret the request sent (client secret, assertion, refresh
-// token, code, verifier, device code, revoked token) is cut out ([Scrub])
+// which every secret the request sent (client secret, assertion, DPoP
+// proof, refresh token, code, verifier, device code, revoked token) is cut
+// out ([Scrub])
 // before they are shortened and stripped of control characters ([Clean]).
 package tokenwire

@@ -12,6 +12,7 @@ import (
 
 	"github.com/seed-d44eba79/authorizer"
 	"github.com/seed-d44eba79/authorizer/data"
+	"github.com/seed-d44eba79/authorizer/dpop"
 	"golang.org/x/oauth2"
 )
 
@@ -64,8 +65,24 @@ type Request struct {
 	// from a file that the platform rewrites (a file read just before it
 	// was rotated holds an expired assertion). Optional; default false.
 	RetryInvalidClient bool
+	// DPoP, when set, makes this a DPoP token request (RFC 9449 §5): every
+	// request sent carries a proof signed by DPoP (htm POST, htu URL, no
+	// ath, the newest nonce Nonces holds for URL's origin), an answer 400
+	// use_dpop_nonce with a new DPoP-Nonce is sent once more with that
+	// nonce (a new proof and, for AuthPrivateKeyJWT, a new assertion), and
+	// Do accepts only a token of type DPoP, bound to DPoP
+	// (dpop.KeyOf(tok) == DPoP); a Bearer answer is a *DowngradeError.
+	// Optional; only for the token endpoint (device authorization and
+	// revocation requests carry no proof).
+	DPoP *dpop.Key
+	// Nonces remembers the DPoP-Nonce of every answer to a DPoP request,
+	// per origin; the authorizer owns one for all its requests. Optional;
+	// nil with DPoP set means a store for this request only.
+	Nonces *dpop.Nonces
 
-	assertion string // the client assertion send made, scrubbed from answers
+	assertion  string // the client assertion send made, scrubbed from answers
+	proof      string // the DPoP proof send made, scrubbed from answers
+	proofNonce string // the nonce that proof carried
 }
 
 func (r *Request) now() time.Time {
@@ -97,7 +114,7 @@ func Do(ctx context.Context, r Request) (*oauth2.Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	tok, err := parse(a.Status, a.Header, a.Body, a.Sent, r.DefaultLifetime, a.secrets)
+	tok, err := parse(a.Status, a.Header, a.Body, a.Sent, r.DefaultLifetime, a.secrets, r.DPoP)
 	return tok, r.annotate(err)
 }
 
@@ -114,13 +131,21 @@ func Send(ctx context.Context, r Request) (Answer, error) {
 	if r.Client.ClientID == "" {
 		return Answer{}, configError("client id", "is empty")
 	}
+	if r.DPoP != nil && r.Nonces == nil {
+		r.Nonces = new(dpop.Nonces)
+	}
 	sent := r.now()
 	status, header, body, err := send(ctx, &r)
-	secrets := append(r.secrets(), r.assertion)
+	secrets := append(r.secrets(), r.assertion, r.proof)
+	if err == nil && wantsNonce(&r, status, header, body) { // once: the retry's answer is final
+		sent = r.now()
+		status, header, body, err = send(ctx, &r)
+		secrets = append(secrets, r.assertion, r.proof)
+	}
 	if err == nil && r.RetryInvalidClient && invalidClient(header, body) {
 		sent = r.now()
 		status, header, body, err = send(ctx, &r)
-		secrets = append(secrets, r.assertion)
+		secrets = append(secrets, r.assertion, r.proof)
 	}
 	return Answer{Status: status, Header: header, Body: body, Sent: sent, secrets: secrets}, err
 }
@@ -197,6 +222,9 @@ func send(ctx context.Context, r *Request) (int, http.Header, []byte, error) {
 	if err := authenticate(r, req, form); err != nil {
 		return 0, nil, nil, err
 	}
+	if err := addProof(r, req); err != nil {
+		return 0, nil, nil, err
+	}
 	encoded := form.Encode()
 	req.Body = io.NopCloser(strings.NewReader(encoded))
 	req.ContentLength = int64(len(encoded))
@@ -208,6 +236,7 @@ func send(ctx context.Context, r *Request) (int, http.Header, []byte, error) {
 		return 0, nil, nil, networkError(ctx, r.endpoint()+" request failed", err)
 	}
 	defer resp.Body.Close()
+	observeNonce(r, req.URL, resp.Header)
 	body, err := readCapped(resp.Body)
 	if err != nil {
 		return 0, nil, nil, networkError(ctx, "reading the "+r.endpoint()+" response failed", err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/seed-d44eba79/authorizer"
 	"github.com/seed-d44eba79/authorizer/data"
+	"github.com/seed-d44eba79/authorizer/dpop"
 	"github.com/seed-d44eba79/authorizer/internal/servertext"
 	"golang.org/x/oauth2"
 )
@@ -35,12 +36,13 @@ const maxFieldLen = 256
 // defaultLifetime is the lifetime of a token without expires_in (zero means
 // data.DefaultTokenLifetime). It is pure and never panics.
 func ParseResponse(status int, header http.Header, body []byte, now time.Time, defaultLifetime time.Duration) (*oauth2.Token, error) {
-	return parse(status, header, body, now, defaultLifetime, nil)
+	return parse(status, header, body, now, defaultLifetime, nil, nil)
 }
 
 // parse is ParseResponse with the secrets the request sent, which quoted
-// server text must not repeat.
-func parse(status int, header http.Header, body []byte, now time.Time, defaultLifetime time.Duration, secrets []string) (*oauth2.Token, error) {
+// server text must not repeat, and the DPoP key the request's proof was
+// signed with (nil for none): the token must then be bound to it.
+func parse(status int, header http.Header, body []byte, now time.Time, defaultLifetime time.Duration, secrets []string, key *dpop.Key) (*oauth2.Token, error) {
 	if status >= 300 && status < 400 {
 		return nil, &authorizer.AuthorizationError{StatusCode: status,
 			Message: prefix + "token endpoint answered with a redirect, which is not followed (credentials must not move to another URL)"}
@@ -53,7 +55,7 @@ func parse(status int, header http.Header, body []byte, now time.Time, defaultLi
 	if code := stringField(fields, "error"); code != "" || !ok {
 		return nil, classify(status, header, fields, now, secrets)
 	}
-	return newToken(status, fields, now, defaultLifetime, secrets)
+	return newToken(status, fields, now, defaultLifetime, secrets, key)
 }
 
 // decode parses a JSON body (or a form-encoded one, which some providers
@@ -155,8 +157,9 @@ func refusal(status int, header http.Header, fields map[string]any, now time.Tim
 	return &authorizer.AuthorizationError{StatusCode: status, Code: code, Description: desc, URI: uri, Message: msg}
 }
 
-// newToken builds the token from a success answer.
-func newToken(status int, fields map[string]any, now time.Time, defaultLifetime time.Duration, secrets []string) (*oauth2.Token, error) {
+// newToken builds the token from a success answer; with key, a DPoP token
+// that carries key (dpop.KeyOf).
+func newToken(status int, fields map[string]any, now time.Time, defaultLifetime time.Duration, secrets []string, key *dpop.Key) (*oauth2.Token, error) {
 	access := stringField(fields, "access_token")
 	if access == "" {
 		return nil, &authorizer.AuthorizationError{StatusCode: status,
@@ -166,7 +169,7 @@ func newToken(status int, fields map[string]any, now time.Time, defaultLifetime 
 		return nil, &authorizer.AuthorizationError{StatusCode: status,
 			Message: prefix + "token endpoint answered with an access_token that cannot be sent in a header (RFC 6750 §2.1)"}
 	}
-	tokenType, err := bearer(stringField(fields, "token_type"), append(secrets, access))
+	typ, err := tokenType(stringField(fields, "token_type"), key, append(secrets, access))
 	if err != nil {
 		return nil, err
 	}
@@ -180,10 +183,13 @@ func newToken(status int, fields map[string]any, now time.Time, defaultLifetime 
 	}
 	tok := &oauth2.Token{
 		AccessToken:  access,
-		TokenType:    tokenType,
+		TokenType:    typ,
 		RefreshToken: stringField(fields, "refresh_token"),
 		Expiry:       now.Add(lifetime),
 		ExpiresIn:    int64(lifetime / time.Second),
+	}
+	if key != nil {
+		dpop.SetKey(fields, key)
 	}
 	return tok.WithExtra(fields), nil
 }
@@ -288,15 +294,16 @@ func bearer(tokenType string, secrets []string) (string, error) {
 }
 
 // UnsupportedTokenTypeError is returned when the token endpoint issues a
-// token whose token_type is not Bearer (e.g. DPoP, which needs a proof key
-// this SDK does not hold yet): such a token is not used.
+// token whose token_type is neither Bearer nor, for a request with a DPoP
+// proof, DPoP (a DPoP token for a request without a proof cannot be sent:
+// there is no key to prove): such a token is not used.
 type UnsupportedTokenTypeError struct {
 	// TokenType is the token_type the endpoint sent, cleaned.
 	TokenType string
 }
 
 func (e *UnsupportedTokenTypeError) Error() string {
-	return fmt.Sprintf("%stoken endpoint issued a token of type %q; only Bearer tokens are supported (RFC 6749 §7.1)", prefix, e.TokenType)
+	return fmt.Sprintf("%stoken endpoint issued a token of type %q; only Bearer tokens, and DPoP tokens when asked for with a DPoP key, are supported (RFC 6749 §7.1)", prefix, e.TokenType)
 }
 
 // Temporary reports false: asking again gives the same kind of token.

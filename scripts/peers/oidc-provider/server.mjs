@@ -1,7 +1,7 @@
 // Local OpenID Provider (panva oidc-provider) for the SDK's integration tests.
 // Loopback only, in-memory state, dev-only login pages (any login name,
 // password ignored). Started by start.sh; see its header for the environment.
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { registerTokenExchange, TOKEN_EXCHANGE } from './tokenexchange.mjs';
 import Provider, { errors } from 'oidc-provider';
 
@@ -28,6 +28,13 @@ const WEB_APP = `http://${HOST}:${WEB_APP_PORT}`;
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const KEY_ID = process.env.KEY_ID || 'peer-rs256';
 const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: KEY_ID, use: 'sig', alg: 'RS256' };
+
+// DPoP (RFC 9449): proofs are checked for every client that sends one; the
+// clients below must send one (dpop_bound_access_tokens) with a server nonce
+// (requireNonce). The nonces are HMACs under a fixed 32-byte secret, SHA-256
+// of a public phrase: not a secret, this is a test peer.
+const DPOP_NONCE_SECRET = createHash('sha256').update('authorizer oidc-provider peer DPoP nonces; not a secret').digest();
+const DPOP_NONCE_CLIENTS = new Set(['sdk-dpop', 'sdk-dpop-native']);
 
 const confidential = (id, method) => ({
   client_id: id,
@@ -101,6 +108,25 @@ const configuration = {
       response_types: ['code'],
       redirect_uris: ['http://127.0.0.1/callback', 'http://127.0.0.1/'],
     },
+    // DPoP: a confidential client whose client-credentials tokens must be
+    // DPoP-bound (nonce required) ...
+    {
+      ...confidential('sdk-dpop', 'client_secret_basic'),
+      grant_types: ['client_credentials'],
+      dpop_bound_access_tokens: true,
+    },
+    // ... and a public native one (like sdk-native), whose refresh tokens are
+    // bound to the key too (oidc-provider binds a public client's refresh
+    // tokens to the proof's jkt).
+    {
+      client_id: 'sdk-dpop-native',
+      application_type: 'native',
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code', 'refresh_token', DEVICE_GRANT],
+      response_types: ['code'],
+      redirect_uris: ['http://127.0.0.1/callback', 'http://127.0.0.1/'],
+      dpop_bound_access_tokens: true,
+    },
     {
       client_id: 'sdk-web',
       client_secret: 'sdk-web-secret',
@@ -121,6 +147,11 @@ const configuration = {
   features: {
     devInteractions: { enabled: true },
     clientCredentials: { enabled: true },
+    dPoP: {
+      enabled: true,
+      nonceSecret: DPOP_NONCE_SECRET,
+      requireNonce: (ctx) => DPOP_NONCE_CLIENTS.has(ctx.oidc?.client?.clientId),
+    },
     deviceFlow: { enabled: true },
     introspection: { enabled: true },
     revocation: { enabled: true },
