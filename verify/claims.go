@@ -148,7 +148,6 @@ func parseClaims(payload string) (*Claims, error) {
 // (x5t#S256) are not read.
 func confirmationJKT(raw string) (string, bool) {
 	var jkt string
-	found := false
 	err := walkObject(raw, func(name, value, _ string) error {
 		if name != "jkt" {
 			return nil
@@ -157,10 +156,9 @@ func confirmationJKT(raw string) (string, bool) {
 		if jkt, ok = jsonString(value); !ok || jkt == "" {
 			return errClaimType
 		}
-		found = true
 		return nil
 	})
-	return jkt, err == nil && (!found || jkt != "")
+	return jkt, err == nil
 }
 
 func jsonTime(raw string) (time.Time, bool) {
