@@ -7,6 +7,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"sync"
@@ -441,5 +442,18 @@ func TestConfirmationClaim(t *testing.T) {
 	}
 	if err := claims.Decode(&extra); err != nil || extra.Cnf.JKT != dpKey.Thumbprint() || claims.KeyThumbprint != dpKey.Thumbprint() {
 		t.Errorf("Decode cnf.jkt = %q, KeyThumbprint %q (%v); want %q", extra.Cnf.JKT, claims.KeyThumbprint, err, dpKey.Thumbprint())
+	}
+}
+
+// TestDPoPNonceSecretNotPrinted: printing a Verifier (fmt, every verb that
+// walks structs) shows no byte of the nonce secret.
+func TestDPoPNonceSecretNotPrinted(t *testing.T) {
+	secret := []byte("0123456789abcdef-secret-nonce-key")
+	v := newDPoPVerifier(t, newClock(), WithDPoPNonces(secret, time.Minute))
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		out := fmt.Sprintf(verb, v)
+		if strings.Contains(out, "secret-nonce") || strings.Contains(out, "48 49 50 51 52 53 54 55") || strings.Contains(out, "0x30, 0x31, 0x32") {
+			t.Fatalf("%s shows the nonce secret: %s", verb, out)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -18,9 +19,11 @@ import (
 const MinDPoPNonceSecret = 32
 
 type nonceSource struct {
-	secret []byte
-	slot   time.Duration
-	cur    atomic.Pointer[nonceSlot] // the newest slot's nonces, computed once per slot
+	// at is the nonce of slot n. A closure holds the secret: fmt prints a
+	// func as an address, so no verb shows the secret through a Verifier.
+	at   func(n int64) string
+	slot time.Duration
+	cur  atomic.Pointer[nonceSlot] // the newest slot's nonces, computed once per slot
 }
 
 type nonceSlot struct {
@@ -28,12 +31,16 @@ type nonceSlot struct {
 	cur, prev string
 }
 
-// at is the nonce of slot n: 32 base64url characters.
-func (s *nonceSource) at(n int64) string {
-	m := hmac.New(sha256.New, s.secret)
-	m.Write([]byte("authorizer/verify DPoP nonce\x00"))
-	m.Write(binary.BigEndian.AppendUint64(nil, uint64(n)))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:24])
+// newNonceSource makes nonces from a copy of secret: the nonce of slot n is
+// 32 base64url characters of HMAC-SHA256(secret, label || n).
+func newNonceSource(secret []byte, slot time.Duration) *nonceSource {
+	key := bytes.Clone(secret)
+	return &nonceSource{slot: slot, at: func(n int64) string {
+		m := hmac.New(sha256.New, key)
+		m.Write([]byte("authorizer/verify DPoP nonce\x00"))
+		m.Write(binary.BigEndian.AppendUint64(nil, uint64(n)))
+		return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:24])
+	}}
 }
 
 // slotAt returns the nonces of now's slot and the one before.

@@ -82,8 +82,7 @@ type config struct {
 	dpopAlgs                      []string
 	dpopAge                       time.Duration
 	dpopReplaySize                int
-	nonceSecret                   []byte
-	nonceSlot                     time.Duration
+	nonces                        *nonceSource // its secret in a closure: printing a Verifier shows none
 	// Source settings.
 	client         *http.Client
 	minRefresh     time.Duration
@@ -274,7 +273,7 @@ func WithDPoPNonces(secret []byte, slot time.Duration) Option {
 		case slot < time.Second:
 			return fmt.Errorf("needs a slot of at least 1s (got %v)", slot)
 		}
-		c.nonceSecret, c.nonceSlot = slices.Clone(secret), slot
+		c.nonces = newNonceSource(secret, slot)
 		return nil
 	}}
 }

@@ -78,9 +78,7 @@ func New(keys KeySource, want Expect, opts ...Option) (*Verifier, error) {
 	}
 	v.cache = newTokenCache(v.cfg.cacheSize)
 	v.replay = newReplayCache(v.cfg.dpopReplaySize)
-	if v.cfg.nonceSecret != nil {
-		v.nonces = &nonceSource{secret: v.cfg.nonceSecret, slot: v.cfg.nonceSlot}
-	}
+	v.nonces = v.cfg.nonces
 	v.want.Audience = slices.Clone(v.want.Audience)
 	return v, nil
 }
