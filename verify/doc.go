@@ -36,7 +36,8 @@
 // (Cognito access tokens: client_id instead, see [Cognito]); tokens over
 // [MaxTokenSize] or not exactly three segments, refused before any
 // decoding; bad base64url (non-canonical encodings included), bad or non
-// UTF-8 JSON, duplicate members, registered claims of the wrong type.
+// UTF-8 JSON, duplicate members, registered claims of the wrong type; a
+// token bound to a key (cnf.jkt) presented as a bearer token (see below).
 //
 // # Keys
 //
