@@ -57,6 +57,7 @@ func TestMiddlewareDPoP(t *testing.T) {
 	scoped := Middleware(v, RequireScope("admin"))(dpopHandler(t))
 	behind := Middleware(v, WithExternalOrigin("https://api.example"))(dpopHandler(t))
 	nilURL := Middleware(v, WithExternalURL(func(*http.Request) *url.URL { return nil }))(dpopHandler(t))
+	query := Middleware(v, InsecureTokenFromQuery())(dpopHandler(t))
 	replayed := proof("GET", target)
 	strict.ServeHTTP(httptest.NewRecorder(), dpopRequest("GET", target, "DPoP", tok, replayed))
 	tlsReq := dpopRequest("GET", "https://api.example/v1/things", "DPoP", tok, proof("GET", "https://api.example/v1/things"))
@@ -93,6 +94,8 @@ func TestMiddlewareDPoP(t *testing.T) {
 		{"missing scope", scoped, dpopRequest("GET", target, "DPoP", tok, proof("GET", target)), 403, []string{`DPoP error="insufficient_scope", scope="admin", ` + dpopAlgsParam, "Bearer"}},
 		{"external origin", behind, dpopRequest("GET", "http://10.0.0.7:8080/v1/things", "DPoP", tok, proof("GET", "https://api.example/v1/things")), 200, nil},
 		{"external origin: internal URL refused", behind, dpopRequest("GET", "http://10.0.0.7:8080/v1/things", "DPoP", tok, proof("GET", "http://10.0.0.7:8080/v1/things")), 401, []string{`DPoP error="invalid_dpop_proof", ` + dpopAlgsParam, "Bearer"}},
+		{"DPoP header and a query token", query, dpopRequest("GET", target+"?access_token="+unbound, "DPoP", tok, proof("GET", target)), 400, []string{`Bearer error="invalid_request"`, `DPoP error="invalid_request", ` + dpopAlgsParam}},
+		{"DPoP proof with a query token", query, dpopRequest("GET", target+"?access_token="+tok, "", "", proof("GET", target)), 401, []string{`Bearer error="invalid_token"`, "DPoP " + dpopAlgsParam}},
 		{"external URL unknown", nilURL, dpopRequest("GET", target, "DPoP", tok, proof("GET", target)), 401, []string{`DPoP error="invalid_dpop_proof", ` + dpopAlgsParam, "Bearer"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
