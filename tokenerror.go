@@ -34,6 +34,21 @@ const (
 	TokenUse
 	// TokenScope: the token lacks a scope the route requires.
 	TokenScope
+	// TokenDPoPProof: the DPoP proof (RFC 9449 §4) is missing, more than
+	// one, malformed, badly signed, of an algorithm not accepted, signed
+	// by a key other than the one the token is bound to, or does not match
+	// the request (htm, htu, iat, ath).
+	TokenDPoPProof
+	// TokenDPoPReplay: the proof's jti was seen before within the proof
+	// window (a replayed proof).
+	TokenDPoPReplay
+	// TokenDPoPNonce: the server requires a DPoP nonce (RFC 9449 §9) and
+	// the proof has none, or a stale or wrong one; the client should retry
+	// with the DPoP-Nonce the server sent.
+	TokenDPoPNonce
+	// TokenDPoPBinding: a token bound to a key (cnf.jkt) was presented as
+	// a bearer token, or a token bound to no key was presented as DPoP.
+	TokenDPoPBinding
 )
 
 // Sentinel errors, one per [TokenReason], for errors.Is on an
@@ -49,6 +64,15 @@ var (
 	ErrTokenAudience    = errors.New("authorizer: token audience is not accepted")
 	ErrTokenUse         = errors.New("authorizer: token use is not accepted")
 	ErrTokenScope       = errors.New("authorizer: token lacks a required scope")
+	ErrTokenDPoPProof   = errors.New("authorizer: DPoP proof is not accepted")
+	ErrTokenDPoPReplay  = errors.New("authorizer: DPoP proof was replayed")
+	ErrTokenDPoPNonce   = errors.New("authorizer: DPoP proof lacks the server's nonce")
+	ErrTokenDPoPBinding = errors.New("authorizer: token is presented without the key binding it requires")
+	// ErrDPoPReplayCacheFull: a DPoP proof could not be checked for replay
+	// because the receiver's replay cache is full of live entries; the
+	// request is refused (fail closed) and may pass later. The
+	// *InvalidTokenError carrying it reports Temporary.
+	ErrDPoPReplayCacheFull = errors.New("authorizer: DPoP replay cache is full")
 )
 
 var reasonSentinels = [...]error{
@@ -62,6 +86,10 @@ var reasonSentinels = [...]error{
 	TokenAudience:    ErrTokenAudience,
 	TokenUse:         ErrTokenUse,
 	TokenScope:       ErrTokenScope,
+	TokenDPoPProof:   ErrTokenDPoPProof,
+	TokenDPoPReplay:  ErrTokenDPoPReplay,
+	TokenDPoPNonce:   ErrTokenDPoPNonce,
+	TokenDPoPBinding: ErrTokenDPoPBinding,
 }
 
 var reasonNames = [...]string{
@@ -75,6 +103,10 @@ var reasonNames = [...]string{
 	TokenAudience:    "audience",
 	TokenUse:         "token use",
 	TokenScope:       "scope",
+	TokenDPoPProof:   "DPoP proof",
+	TokenDPoPReplay:  "DPoP replay",
+	TokenDPoPNonce:   "DPoP nonce",
+	TokenDPoPBinding: "DPoP binding",
 }
 
 // String names the reason ("expired", "unknown key", …).

@@ -24,6 +24,10 @@ func TestInvalidTokenErrorIs(t *testing.T) {
 		{authorizer.TokenAudience, authorizer.ErrTokenAudience, "audience"},
 		{authorizer.TokenUse, authorizer.ErrTokenUse, "token use"},
 		{authorizer.TokenScope, authorizer.ErrTokenScope, "scope"},
+		{authorizer.TokenDPoPProof, authorizer.ErrTokenDPoPProof, "DPoP proof"},
+		{authorizer.TokenDPoPReplay, authorizer.ErrTokenDPoPReplay, "DPoP replay"},
+		{authorizer.TokenDPoPNonce, authorizer.ErrTokenDPoPNonce, "DPoP nonce"},
+		{authorizer.TokenDPoPBinding, authorizer.ErrTokenDPoPBinding, "DPoP binding"},
 	}
 	for _, tc := range reasons {
 		t.Run(tc.name, func(t *testing.T) {

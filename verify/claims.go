@@ -33,6 +33,11 @@ type Claims struct {
 	ClientID string
 	// TokenUse is Cognito's token_use ("access" or "id"), when present.
 	TokenUse string
+	// KeyThumbprint is the jkt member of the cnf claim (RFC 9449 §6.1):
+	// the RFC 7638 thumbprint of the key the token is bound to, or "" for a
+	// token bound to no key. A token that has one is accepted only with a
+	// DPoP proof signed by that key ([Verifier.VerifyDPoP], [Middleware]).
+	KeyThumbprint string
 
 	raw      string // the claims JSON
 	clientID string // the client_id claim alone (Cognito checks it, never azp)
@@ -112,6 +117,8 @@ func parseClaims(payload string) (*Claims, error) {
 			c.NotBefore, ok = jsonTime(value)
 		case "iat":
 			c.IssuedAt, ok = jsonTime(value)
+		case "cnf":
+			c.KeyThumbprint, ok = confirmationJKT(value)
 		default:
 			c.keepOther(member)
 			return nil
@@ -134,6 +141,24 @@ func parseClaims(payload string) (*Claims, error) {
 		c.Scopes = scpList
 	}
 	return c, nil
+}
+
+// confirmationJKT reads a cnf claim (RFC 7800): an object whose jkt, when
+// present, must be a non-empty string. Other confirmation methods
+// (x5t#S256) are not read.
+func confirmationJKT(raw string) (string, bool) {
+	var jkt string
+	err := walkObject(raw, func(name, value, _ string) error {
+		if name != "jkt" {
+			return nil
+		}
+		var ok bool
+		if jkt, ok = jsonString(value); !ok || jkt == "" {
+			return errClaimType
+		}
+		return nil
+	})
+	return jkt, err == nil
 }
 
 func jsonTime(raw string) (time.Time, bool) {

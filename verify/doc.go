@@ -1,7 +1,7 @@
-// Package verify checks the bearer tokens a service receives: JWTs (RFC
-// 7519) in compact JWS form (RFC 7515), signed by an OpenID provider, an
-// Amazon Cognito user pool or a permission service, and presented as RFC
-// 6750 bearer tokens.
+// Package verify checks the tokens a service receives: JWTs (RFC 7519) in
+// compact JWS form (RFC 7515), signed by an OpenID provider, an Amazon
+// Cognito user pool or a permission service, and presented as RFC 6750
+// bearer tokens or as RFC 9449 DPoP-bound tokens with a proof.
 //
 // # Verifying
 //
@@ -36,7 +36,8 @@
 // (Cognito access tokens: client_id instead, see [Cognito]); tokens over
 // [MaxTokenSize] or not exactly three segments, refused before any
 // decoding; bad base64url (non-canonical encodings included), bad or non
-// UTF-8 JSON, duplicate members, registered claims of the wrong type.
+// UTF-8 JSON, duplicate members, registered claims of the wrong type; a
+// token bound to a key (cnf.jkt) presented as a bearer token (see below).
 //
 // # Keys
 //
@@ -73,6 +74,38 @@
 // repeated token costs a map lookup, no allocation. An entry ends at the
 // token's exp or when its key leaves the key set, whichever comes first;
 // failures are never cached.
+//
+// # Tokens bound to a key (DPoP)
+//
+// A token whose cnf claim names a key thumbprint (cnf.jkt, RFC 9449 §6) is
+// accepted only as "Authorization: DPoP <token>" with exactly one DPoP
+// header: a proof JWT the caller signed with that key for this request.
+// [Middleware] does this with no option; a handler that verifies by itself
+// calls [Verifier.VerifyDPoP] instead of [Verifier.Verify]:
+//
+//	claims, err := v.VerifyDPoP(ctx, token, r.Header.Get("DPoP"), r.Method, externalURL)
+//
+// The proof must be typ "dpop+jwt", alg ES256 or EdDSA
+// ([WithDPoPAlgorithms] may add ES384, ES512, RS256, PS256 and the like,
+// never none or HMAC), carry a public jwk (a private member such as "d" is
+// refused) whose RFC 7638 thumbprint is the token's cnf.jkt, verify with
+// it, and hold htm (the method), htu (the URL without query and fragment,
+// as the client saw it: [WithExternalOrigin] behind a proxy), iat (at
+// most [WithDPoPProofAge], 5 min, old and [WithNotBeforeLeeway] ahead),
+// ath (the token's hash) and a jti not seen before: the jti of every
+// accepted proof is kept for the proof age in a bounded in-memory cache
+// ([WithDPoPReplayCacheSize], 100 000), which refuses new proofs (503)
+// rather than forget a live one when it is full. [WithDPoPNonces] adds
+// server nonces (RFC 9449 §9), HMACs of the time slot, stateless.
+//
+// Verify refuses a bound token ([authorizer.ErrTokenDPoPBinding]): as a
+// bearer token, a copy would work without the key. A token without cnf.jkt
+// presented with DPoP is refused too. Refusals are
+// *[authorizer.InvalidTokenError] with the reasons
+// [authorizer.TokenDPoPProof], [authorizer.TokenDPoPReplay],
+// [authorizer.TokenDPoPNonce] and [authorizer.TokenDPoPBinding]; no message
+// holds a token or a proof. The replay cache is per Verifier: replicas do
+// not share it (a nonce or a short proof age narrows the window there).
 //
 // # Concurrency and context
 //

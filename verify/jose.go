@@ -2,6 +2,7 @@ package verify
 
 import (
 	"encoding/base64"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 	"unsafe"
@@ -30,27 +31,35 @@ func malformed(detail string) error {
 
 // parseJWS splits, bounds and decodes raw and reads its header.
 func parseJWS(raw string) (jws, error) {
-	if len(raw) > MaxTokenSize {
-		return jws{}, malformed("token is larger than 16 KiB")
+	t, header, err := decodeJWS(raw, MaxTokenSize)
+	if err != nil {
+		return jws{}, err
+	}
+	if err := t.readHeader(header); err != nil {
+		return jws{}, err
+	}
+	return t, nil
+}
+
+// decodeJWS splits, bounds (limit bytes) and decodes raw; it returns the
+// header JSON unread. Its errors are TokenMalformed with a fixed detail.
+func decodeJWS(raw string, limit int) (jws, string, error) {
+	if len(raw) > limit {
+		return jws{}, "", malformed("token is larger than " + strconv.Itoa(limit>>10) + " KiB")
 	}
 	// The base64 decoder skips CR and LF even in Strict mode: refuse them,
 	// or one token would have many spellings (and many cache entries).
 	if strings.IndexByte(raw, '\n') >= 0 || strings.IndexByte(raw, '\r') >= 0 {
-		return jws{}, malformed("token holds a line break")
+		return jws{}, "", malformed("token holds a line break")
 	}
 	d1 := strings.IndexByte(raw, '.')
 	d2 := strings.LastIndexByte(raw, '.')
 	if d1 < 0 || d1 == d2 || strings.IndexByte(raw[d1+1:d2], '.') >= 0 {
-		return jws{}, malformed("token is not three dot-separated segments")
+		return jws{}, "", malformed("token is not three dot-separated segments")
 	}
 	h, p, s := raw[:d1], raw[d1+1:d2], raw[d2+1:]
 	if h == "" || p == "" || s == "" {
-		return jws{}, malformed("token has an empty segment")
-	}
-	// encoding/base64 skips CR and LF even when Strict: refuse them, or
-	// one token would have many accepted spellings.
-	if strings.IndexByte(raw, '\n') >= 0 || strings.IndexByte(raw, '\r') >= 0 {
-		return jws{}, malformed("token segment is not base64url")
+		return jws{}, "", malformed("token has an empty segment")
 	}
 	nh, np, ns := b64.DecodedLen(len(h)), b64.DecodedLen(len(p)), b64.DecodedLen(len(s))
 	buf := make([]byte, nh+np+ns)
@@ -58,18 +67,14 @@ func parseJWS(raw string) (jws, error) {
 	pn, err2 := b64.Decode(buf[nh:nh+np], stringBytes(p))
 	sn, err3 := b64.Decode(buf[nh+np:], stringBytes(s))
 	if err1 != nil || err2 != nil || err3 != nil {
-		return jws{}, malformed("token segment is not base64url")
+		return jws{}, "", malformed("token segment is not base64url")
 	}
 	header := bytesString(buf[:hn])
 	payload := bytesString(buf[nh : nh+pn])
 	if !utf8.ValidString(header) || !utf8.ValidString(payload) {
-		return jws{}, malformed("token JSON is not UTF-8")
+		return jws{}, "", malformed("token JSON is not UTF-8")
 	}
-	t := jws{input: stringBytes(raw[:d2]), payload: payload, sig: buf[nh+np : nh+np+sn]}
-	if err := t.readHeader(header); err != nil {
-		return jws{}, err
-	}
-	return t, nil
+	return jws{input: stringBytes(raw[:d2]), payload: payload, sig: buf[nh+np : nh+np+sn]}, header, nil
 }
 
 // bytesString views b as a string; b must never change afterwards.

@@ -4,20 +4,26 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	authorizer "github.com/seed-d44eba79/authorizer"
+	"github.com/seed-d44eba79/authorizer/dpop"
 )
 
 // MiddlewareOption configures [Middleware].
 type MiddlewareOption func(*middleware)
 
 type middleware struct {
-	v         *Verifier
-	scopes    []string
-	realm     string
-	fromQuery bool
-	next      http.Handler
+	v           *Verifier
+	scopes      []string
+	realm       string
+	fromQuery   bool
+	requireDPoP bool
+	external    func(*http.Request) *url.URL // nil: the default requestURL
+	next        http.Handler
 }
 
 // RequireScope makes [Middleware] answer 403 insufficient_scope (RFC 6750
@@ -49,6 +55,45 @@ func InsecureTokenFromQuery() MiddlewareOption {
 	return func(m *middleware) { m.fromQuery = true }
 }
 
+// RequireDPoP makes [Middleware] accept only DPoP presentations
+// (Authorization: DPoP with a DPoP proof): a bearer token is treated as no
+// token (401 with a DPoP challenge only). Without it both schemes are
+// accepted, and a token bound to a key (cnf.jkt) is refused as a bearer
+// token either way.
+func RequireDPoP() MiddlewareOption {
+	return func(m *middleware) { m.requireDPoP = true }
+}
+
+// WithExternalOrigin sets the scheme and host clients use to reach the
+// service ("https://api.example.com"), for a DPoP proof's htu behind a
+// proxy or load balancer that terminates TLS or rewrites Host; the path is
+// the request's. Optional; by default the scheme is https when the request
+// came over TLS (r.TLS), else http, and the host is r.Host. An origin that
+// is not an http or https URL with a host and nothing after it (a path
+// other than "/", a query, a fragment, user info) panics.
+func WithExternalOrigin(origin string) MiddlewareOption {
+	u, err := url.Parse(origin)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil || u.Opaque != "" {
+		panic("verify.WithExternalOrigin: origin is not an http(s) scheme and host alone")
+	}
+	return WithExternalURL(func(r *http.Request) *url.URL {
+		return &url.URL{Scheme: u.Scheme, Host: u.Host, Path: r.URL.Path, RawPath: r.URL.RawPath}
+	})
+}
+
+// WithExternalURL sets how [Middleware] learns the URL a client sent a
+// request to, for a DPoP proof's htu (its query is ignored): for a proxy
+// that also rewrites the path. f must be safe for concurrent use; a nil
+// URL refuses the proof. Optional; see [WithExternalOrigin] for the
+// default. A nil f panics.
+func WithExternalURL(f func(r *http.Request) *url.URL) MiddlewareOption {
+	if f == nil {
+		panic("verify.WithExternalURL: nil func")
+	}
+	return func(m *middleware) { m.external = f }
+}
+
 type claimsKey struct{}
 
 // ClaimsFrom returns the claims [Middleware] put in a request's context,
@@ -66,16 +111,30 @@ func WithClaims(ctx context.Context, c *Claims) context.Context {
 }
 
 // Middleware returns HTTP middleware that lets a request through only with
-// a token v accepts, taken from its Authorization: Bearer header (RFC 6750
-// §2.1), and puts the claims in its context ([ClaimsFrom]). It answers:
-// 401 with "WWW-Authenticate: Bearer" when there is no token; 401 with
-// error="invalid_token" for a refused token (never saying why; call
-// [Verifier.Verify] directly to see the reason); 400 invalid_request for a malformed
-// request (two Authorization headers, a token in two places); 403
-// insufficient_scope ([RequireScope]); 503 with Retry-After when the keys
-// cannot be fetched (also for a token naming an unknown key while the key
-// URL fails: it may be a rotated key). The request's context is passed to [Verifier.Verify]. A nil v
-// or a nil option panics. The handler is safe for concurrent use.
+// a token v accepts, and puts the claims in its context ([ClaimsFrom]). It
+// takes the token from an Authorization: Bearer header (RFC 6750 §2.1), or
+// from Authorization: DPoP with exactly one DPoP proof header (RFC 9449 §7;
+// checked by [Verifier.VerifyDPoP] against the request's method and
+// external URL, see [WithExternalOrigin]). Both schemes are accepted by
+// default ([RequireDPoP] accepts DPoP only); a token bound to a key
+// (cnf.jkt) is never accepted as a bearer token, and a token bound to no
+// key never with DPoP.
+//
+// It answers: 401 with a challenge for each accepted scheme
+// ("WWW-Authenticate: Bearer" and "WWW-Authenticate: DPoP algs=..."), the
+// presented one first, when there is no token; 401 with error="invalid_token"
+// for a refused token and error="invalid_dpop_proof" for a refused proof
+// (never saying why; call [Verifier.Verify] or [Verifier.VerifyDPoP]
+// directly to see the reason); 401 with error="use_dpop_nonce" when
+// [WithDPoPNonces] is on and the proof lacks a current nonce; 400
+// invalid_request for a malformed request (two Authorization headers, a
+// token in two places); 403 insufficient_scope ([RequireScope]); 503 with
+// Retry-After when the keys cannot be fetched (also for a token naming an
+// unknown key while the key URL fails: it may be a rotated key) or the
+// DPoP replay cache is full. With [WithDPoPNonces], every response carries
+// the current nonce in a DPoP-Nonce header. The request's context is
+// passed to the Verifier. A nil v or a nil option panics. The handler is
+// safe for concurrent use.
 func Middleware(v *Verifier, opts ...MiddlewareOption) func(http.Handler) http.Handler {
 	if v == nil {
 		panic("verify.Middleware: nil Verifier")
@@ -93,44 +152,107 @@ func Middleware(v *Verifier, opts ...MiddlewareOption) func(http.Handler) http.H
 }
 
 func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	raw, ok := m.token(r)
-	if !ok {
-		m.challenge(w, http.StatusBadRequest, `error="invalid_request"`)
-		return
+	if m.v.nonces != nil {
+		w.Header().Set(dpop.NonceHeader, m.v.DPoPNonce())
 	}
-	if raw == "" {
-		m.challenge(w, http.StatusUnauthorized, "")
-		return
-	}
-	c, err := m.v.Verify(r.Context(), raw)
-	var bad *authorizer.InvalidTokenError
+	raw, isDPoP, ok := m.credentials(r)
 	switch {
-	case errors.As(err, &bad) && !bad.Temporary():
-		m.challenge(w, http.StatusUnauthorized, `error="invalid_token"`)
+	case !ok:
+		m.challenge(w, http.StatusBadRequest, "", `error="invalid_request"`)
 		return
-	case err != nil:
-		w.Header().Set("Retry-After", "10")
-		http.Error(w, http.StatusText(http.StatusServiceUnavailable), http.StatusServiceUnavailable)
+	case raw == "":
+		m.challenge(w, http.StatusUnauthorized, "", "")
 		return
-	case !c.HasScope(m.scopes...):
-		m.challenge(w, http.StatusForbidden, `error="insufficient_scope", scope="`+strings.Join(m.scopes, " ")+`"`)
+	}
+	var c *Claims
+	var err error
+	if isDPoP {
+		c, err = m.verifyDPoP(r, raw)
+	} else {
+		c, err = m.v.Verify(r.Context(), raw)
+	}
+	if err != nil {
+		m.refuse(w, err, isDPoP)
+		return
+	}
+	if !c.HasScope(m.scopes...) {
+		m.challenge(w, http.StatusForbidden, schemeOf(isDPoP), `error="insufficient_scope", scope="`+strings.Join(m.scopes, " ")+`"`)
 		return
 	}
 	m.next.ServeHTTP(w, r.WithContext(WithClaims(r.Context(), c)))
 }
 
-// token returns the bearer token ("" when there is none), and false when
-// the request is malformed.
-func (m *middleware) token(r *http.Request) (string, bool) {
-	var raw string
+// refuse answers a token or proof that was refused, or keys (or the replay
+// cache) that are unavailable.
+func (m *middleware) refuse(w http.ResponseWriter, err error, isDPoP bool) {
+	var bad *authorizer.InvalidTokenError
+	if errors.As(err, &bad) && !bad.Temporary() {
+		switch {
+		case bad.Reason == authorizer.TokenDPoPNonce:
+			m.challenge(w, http.StatusUnauthorized, dpop.TokenType, `error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof"`)
+		case bad.Reason == authorizer.TokenDPoPProof || bad.Reason == authorizer.TokenDPoPReplay:
+			m.challenge(w, http.StatusUnauthorized, dpop.TokenType, `error="invalid_dpop_proof"`)
+		default:
+			m.challenge(w, http.StatusUnauthorized, schemeOf(isDPoP), `error="invalid_token"`)
+		}
+		return
+	}
+	retry := "10"
+	var ae *authorizer.AuthorizationError
+	if errors.As(err, &ae) && ae.RetryAfter > 0 {
+		retry = strconv.Itoa(int(ae.RetryAfter.Round(time.Second) / time.Second))
+	}
+	w.Header().Set("Retry-After", retry)
+	http.Error(w, http.StatusText(http.StatusServiceUnavailable), http.StatusServiceUnavailable)
+}
+
+func schemeOf(isDPoP bool) string {
+	if isDPoP {
+		return dpop.TokenType
+	}
+	return "Bearer"
+}
+
+// verifyDPoP checks a DPoP presentation: exactly one DPoP header, and the
+// proof for the request's external URL.
+func (m *middleware) verifyDPoP(r *http.Request, raw string) (*Claims, error) {
+	proofs := r.Header.Values(dpop.Header)
+	if len(proofs) != 1 {
+		return nil, proofError("the request has no DPoP header, or more than one")
+	}
+	target := m.requestURL(r)
+	if target == nil {
+		return nil, proofError("the request's external URL is unknown")
+	}
+	return m.v.VerifyDPoP(r.Context(), raw, proofs[0], r.Method, target)
+}
+
+// requestURL is the URL the client sent r to, as a proof's htu names it.
+func (m *middleware) requestURL(r *http.Request) *url.URL {
+	if m.external != nil {
+		return m.external(r)
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return &url.URL{Scheme: scheme, Host: r.Host, Path: r.URL.Path, RawPath: r.URL.RawPath}
+}
+
+// credentials returns the token ("" when there is none), whether it came
+// with the DPoP scheme, and false when the request is malformed.
+func (m *middleware) credentials(r *http.Request) (raw string, isDPoP, ok bool) {
 	found := 0
 	if h := r.Header.Values("Authorization"); len(h) > 0 {
 		if len(h) > 1 {
-			return "", false
+			return "", false, false
 		}
 		scheme, tok, ok := strings.Cut(h[0], " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") {
-			return "", true // another scheme: no bearer token
+		switch {
+		case ok && strings.EqualFold(scheme, dpop.TokenType):
+			isDPoP = true
+		case !ok || !strings.EqualFold(scheme, "Bearer") || m.requireDPoP:
+			return "", false, true // another scheme: no token
 		}
 		raw = strings.TrimLeft(tok, " ")
 		found++
@@ -147,21 +269,54 @@ func (m *middleware) token(r *http.Request) (string, bool) {
 			}
 		}
 	}
-	return raw, found <= 1 && (found == 0 || raw != "")
+	return raw, isDPoP && found == 1, found <= 1 && (found == 0 || raw != "")
 }
 
-// challenge answers status with a Bearer challenge carrying params.
-func (m *middleware) challenge(w http.ResponseWriter, status int, params string) {
+// challenge answers status with a challenge for each accepted scheme
+// (Bearer unless [RequireDPoP], and DPoP); params go to the challenge of
+// scheme, which comes first, or to every challenge when scheme is "".
+func (m *middleware) challenge(w http.ResponseWriter, status int, scheme, params string) {
+	bearer, dp := "", m.dpopChallenge(scheme == "" || scheme == dpop.TokenType, params)
+	if !m.requireDPoP {
+		bearer = m.schemeChallenge("Bearer", scheme == "" || scheme == "Bearer", params)
+	}
+	h := w.Header()
+	switch {
+	case bearer == "":
+		h.Set("WWW-Authenticate", dp)
+	case scheme == dpop.TokenType:
+		h.Set("WWW-Authenticate", dp)
+		h.Add("WWW-Authenticate", bearer)
+	default:
+		h.Set("WWW-Authenticate", bearer)
+		h.Add("WWW-Authenticate", dp)
+	}
+	http.Error(w, http.StatusText(status), status)
+}
+
+// dpopChallenge is the DPoP challenge, with params when withParams, and the
+// accepted algorithms (RFC 9449 §7.1).
+func (m *middleware) dpopChallenge(withParams bool, params string) string {
+	algs := `algs="` + strings.Join(m.v.cfg.dpopAlgs, " ") + `"`
+	if withParams && params != "" {
+		params += ", " + algs
+	} else {
+		params = algs
+	}
+	return m.schemeChallenge(dpop.TokenType, true, params)
+}
+
+// schemeChallenge is "scheme realm=..., params" (params when withParams).
+func (m *middleware) schemeChallenge(scheme string, withParams bool, params string) string {
 	var b strings.Builder
-	b.WriteString("Bearer")
+	b.WriteString(scheme)
 	sep := " "
 	if m.realm != "" {
 		b.WriteString(` realm="` + m.realm + `"`)
 		sep = ", "
 	}
-	if params != "" {
+	if withParams && params != "" {
 		b.WriteString(sep + params)
 	}
-	w.Header().Set("WWW-Authenticate", b.String())
-	http.Error(w, http.StatusText(status), status)
+	return b.String()
 }

@@ -1,9 +1,12 @@
 package verify
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	authorizer "github.com/seed-d44eba79/authorizer"
@@ -35,7 +38,19 @@ const (
 	maxKeySetSize = 1 << 20
 	// maxBackoff caps the wait between fetches after failures.
 	maxBackoff = 5 * time.Minute
+	// DefaultDPoPProofAge is how old a DPoP proof's iat may be.
+	DefaultDPoPProofAge = 5 * time.Minute
+	// DefaultDPoPReplayCacheSize bounds the DPoP replay cache (entries,
+	// about 50 bytes each).
+	DefaultDPoPReplayCacheSize = 100_000
 )
+
+// defaultDPoPAlgorithms are the DPoP proof algorithms accepted by default,
+// those a [dpop.Key] signs with.
+var defaultDPoPAlgorithms = []string{"ES256", "EdDSA"}
+
+// dpopAlgorithms are the algorithms [WithDPoPAlgorithms] may name.
+var dpopAlgorithms = []string{"ES256", "ES384", "ES512", "EdDSA", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512"}
 
 // optionKind says which constructor an [Option] belongs to.
 type optionKind uint8
@@ -64,6 +79,10 @@ type config struct {
 	skipIssuer, skipAudience      bool
 	cacheSize                     int
 	cognito                       *cognitoRules
+	dpopAlgs                      []string
+	dpopAge                       time.Duration
+	dpopReplaySize                int
+	nonces                        *nonceSource // its secret in a closure: printing a Verifier shows none
 	// Source settings.
 	client         *http.Client
 	minRefresh     time.Duration
@@ -80,6 +99,9 @@ func defaultConfig() config {
 		expiryLeeway:    DefaultExpiryLeeway,
 		notBeforeLeeway: DefaultNotBeforeLeeway,
 		cacheSize:       DefaultCacheSize,
+		dpopAlgs:        defaultDPoPAlgorithms,
+		dpopAge:         DefaultDPoPProofAge,
+		dpopReplaySize:  DefaultDPoPReplayCacheSize,
 		minRefresh:      DefaultMinRefreshInterval,
 		minAge:          DefaultMinKeysAge,
 		maxAge:          DefaultMaxKeysAge,
@@ -174,6 +196,84 @@ func WithCacheSize(n int) Option {
 		if n < 0 {
 			return fmt.Errorf("is negative (%d)", n)
 		}
+		return nil
+	}}
+}
+
+// WithDPoPAlgorithms sets the algorithms a DPoP proof may be signed with
+// ([Verifier.VerifyDPoP], [Middleware]); they are also the algs of the
+// DPoP challenge. For [New]. Optional; default ES256 and EdDSA (what a
+// [dpop.Key] signs with). Allowed: ES256, ES384, ES512, EdDSA, RS256,
+// RS384, RS512, PS256, PS384, PS512; none, HMAC or any other name, or an
+// empty list, is an error. A proof's jwk must fit its alg (an RSA jwk of
+// at least 2048 bits for RS/PS, the curve of ES).
+func WithDPoPAlgorithms(algs ...string) Option {
+	return Option{"WithDPoPAlgorithms", forVerifier, func(c *config) error {
+		if len(algs) == 0 {
+			return errors.New("names no algorithm")
+		}
+		for _, a := range algs {
+			if !slices.Contains(dpopAlgorithms, a) {
+				return fmt.Errorf("names %q, which is not one of %s", a, strings.Join(dpopAlgorithms, ", "))
+			}
+		}
+		c.dpopAlgs = slices.Clone(algs)
+		return nil
+	}}
+}
+
+// WithDPoPProofAge sets how old a DPoP proof's iat may be; it may be
+// [WithNotBeforeLeeway] ahead. It is also how long the replay cache keeps a
+// proof's jti. For [New]. Optional; default [DefaultDPoPProofAge]; it must
+// be positive.
+func WithDPoPProofAge(d time.Duration) Option {
+	return Option{"WithDPoPProofAge", forVerifier, func(c *config) error {
+		c.dpopAge = d
+		if d <= 0 {
+			return fmt.Errorf("is not positive (%v)", d)
+		}
+		return nil
+	}}
+}
+
+// WithDPoPReplayCacheSize bounds the cache of the jti values of accepted
+// DPoP proofs, each kept for the proof age ([WithDPoPProofAge]). When it is
+// full of live entries a new proof is refused with
+// [authorizer.ErrDPoPReplayCacheFull] (503 from [Middleware]) rather than
+// an entry forgotten. For [New]. Optional; default
+// [DefaultDPoPReplayCacheSize]; it must be positive (replay protection
+// cannot be turned off). The cache is per Verifier: replicas behind a load
+// balancer each keep their own, so use nonces ([WithDPoPNonces]) or a short
+// proof age where a proof replayed to another replica matters.
+func WithDPoPReplayCacheSize(n int) Option {
+	return Option{"WithDPoPReplayCacheSize", forVerifier, func(c *config) error {
+		c.dpopReplaySize = n
+		if n <= 0 {
+			return fmt.Errorf("is not positive (%d)", n)
+		}
+		return nil
+	}}
+}
+
+// WithDPoPNonces makes DPoP proofs carry a nonce of this server (RFC 9449
+// §9): the HMAC-SHA256 under secret of the current time slot, so nothing is
+// stored and servers sharing the secret accept each other's nonces. A nonce
+// is accepted in its slot and the next (between slot and twice slot after
+// it was first sent). A proof without a valid nonce is refused with
+// [authorizer.ErrTokenDPoPNonce]; [Middleware] then answers 401
+// error="use_dpop_nonce", and it sends the current nonce in a DPoP-Nonce
+// header on every response. For [New]. Optional; off by default. secret
+// must be at least [MinDPoPNonceSecret] bytes (it is copied; keep it
+// secret: whoever holds it can make nonces) and slot at least one second.
+func WithDPoPNonces(secret []byte, slot time.Duration) Option {
+	return Option{"WithDPoPNonces", forVerifier, func(c *config) error {
+		switch {
+		case len(secret) < MinDPoPNonceSecret:
+			return fmt.Errorf("needs a secret of at least %d bytes (got %d)", MinDPoPNonceSecret, len(secret))
+		case slot < time.Second:
+			return fmt.Errorf("needs a slot of at least 1s (got %v)", slot)
+		}
+		c.nonces = newNonceSource(secret, slot)
 		return nil
 	}}
 }

@@ -30,7 +30,9 @@ type Verifier struct {
 	want   Expect
 	cfg    config
 	cache  *tokenCache
-	warned atomic.Bool // the no-exp warning was logged
+	warned atomic.Bool  // the no-exp warning was logged
+	replay *replayCache // jti of accepted DPoP proofs
+	nonces *nonceSource // nil unless WithDPoPNonces
 }
 
 // New returns a Verifier of tokens signed by keys and meeting want. With no
@@ -75,6 +77,8 @@ func New(keys KeySource, want Expect, opts ...Option) (*Verifier, error) {
 		return nil, err
 	}
 	v.cache = newTokenCache(v.cfg.cacheSize)
+	v.replay = newReplayCache(v.cfg.dpopReplaySize)
+	v.nonces = v.cfg.nonces
 	v.want.Audience = slices.Clone(v.want.Audience)
 	return v, nil
 }
@@ -116,10 +120,24 @@ func (v *Verifier) Close() error {
 // error wrapping ctx.Err(); a nil ctx, an *[authorizer.InvalidConfigError].
 // The returned Claims may be shared with other
 // callers: do not modify them.
+//
+// Verify is for bearer tokens: a token bound to a key (a cnf.jkt claim,
+// RFC 9449 §6) is refused with [authorizer.ErrTokenDPoPBinding], since
+// whoever holds a copy could use it without the key; it is accepted only
+// with its DPoP proof, by [Verifier.VerifyDPoP].
 func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
 	if ctx == nil {
 		return nil, &authorizer.InvalidConfigError{Setting: "verify.Verifier.Verify", Problem: "ctx is nil"}
 	}
+	c, err := v.verifyToken(ctx, raw)
+	if err == nil && c.KeyThumbprint != "" {
+		return nil, invalid(authorizer.TokenDPoPBinding, "the token is bound to a key (cnf.jkt) but was presented as a bearer token")
+	}
+	return c, err
+}
+
+// verifyToken checks raw whatever its binding; ctx is not nil.
+func (v *Verifier) verifyToken(ctx context.Context, raw string) (*Claims, error) {
 	now := v.cfg.now()
 	if c := v.cache.get(raw, now); c != nil {
 		v.keys.tick(now)
