@@ -6,7 +6,7 @@
 //
 // Most programs never call this package: [oauth2auth.WithDPoP] makes an
 // authorizer ask for DPoP-bound tokens, [base.Transport] sends them with a
-// proof per request, and [verify.WithDPoP] checks them on the receiving
+// proof per request, and [verify.Middleware] checks them on the receiving
 // side. Use it directly to give those a key of your own, or to sign proofs
 // for a protocol of your own.
 //
@@ -17,7 +17,7 @@
 //
 // [oauth2auth.WithDPoP]: https://pkg.go.dev/github.com/seed-d44eba79/authorizer/oauth2auth#WithDPoP
 // [base.Transport]: https://pkg.go.dev/github.com/seed-d44eba79/authorizer/base#Transport
-// [verify.WithDPoP]: https://pkg.go.dev/github.com/seed-d44eba79/authorizer/verify#WithDPoP
+// [verify.Middleware]: https://pkg.go.dev/github.com/seed-d44eba79/authorizer/verify#Middleware
 package dpop
 
 // Names of RFC 9449.
