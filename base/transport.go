@@ -11,6 +11,7 @@ import (
 
 	"github.com/seed-d44eba79/authorizer"
 	"github.com/seed-d44eba79/authorizer/data"
+	"github.com/seed-d44eba79/authorizer/dpop"
 	"golang.org/x/oauth2"
 )
 
@@ -57,6 +58,10 @@ type Transport struct {
 	lastErr      error               // the last failure, wrapped by backoff errors
 	refused      map[string]struct{} // access tokens a resource server refused
 	refusedOrder []string            // refused, oldest first, at most maxRefused
+
+	// nonces holds the newest DPoP nonce of each resource server a DPoP
+	// token was sent to (RFC 9449 §9); it is safe for concurrent use.
+	nonces dpop.Nonces
 
 	closeCtx context.Context    // done once Close is called
 	closeFn  context.CancelFunc // cancels closeCtx
@@ -174,6 +179,11 @@ func (t *Transport) CloseIdleConnections() {
 // that is still current. It does not modify req. When no new token can be
 // had after a 401 (the token request fails, or backs off), the caller gets
 // the original 401 response, not an error.
+//
+// A DPoP-bound token goes with a new proof for req (see the package doc);
+// a proof that cannot be signed for req (its method is not an HTTP token,
+// its URL has no host) fails the request with an
+// [*authorizer.AuthorizationError] before anything is sent.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if t.cfgErr != nil {
 		closeBody(req)
@@ -196,6 +206,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return nil, err
 	}
+	if st.bound != nil {
+		return t.roundTripDPoP(req, st)
+	}
 	resp, err := t.cfg.next.RoundTrip(t.withCredentials(req, st))
 	if err != nil {
 		return resp, err
@@ -209,8 +222,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // withCredentials returns a shallow copy of req with a new header map that
 // carries st's token and the API key (none when st is nil). Every case
-// variant of the headers it sets (or, with st nil, of both) is removed
-// first, so a caller's "authorization" never travels beside the SDK's. The
+// variant of the headers it sets (or, with st nil, of both; and with a DPoP
+// token, of DPoP, whose proof withProof sets) is removed first, so a
+// caller's "authorization" never travels beside the SDK's. The
 // header values are shared with req, which the RoundTripper contract allows
 // since neither is modified.
 func (t *Transport) withCredentials(req *http.Request, st *tokenState) *http.Request {
@@ -222,8 +236,9 @@ func (t *Transport) withCredentials(req *http.Request, st *tokenState) *http.Req
 		h = make(http.Header, 2)
 	}
 	apiKey := st == nil || t.apiKey != nil
+	proof := st != nil && st.bound != nil
 	for k := range h {
-		if isCredential(k, apiKey) {
+		if isCredential(k, apiKey, proof) {
 			delete(h, k)
 		}
 	}
@@ -237,14 +252,16 @@ func (t *Transport) withCredentials(req *http.Request, st *tokenState) *http.Req
 	return r2
 }
 
-// isCredential reports whether header key k names Authorization, or
-// X-Api-Key when apiKey is set, in any case.
-func isCredential(k string, apiKey bool) bool {
+// isCredential reports whether header key k names Authorization, X-Api-Key
+// when apiKey is set, or DPoP when proof is set, in any case.
+func isCredential(k string, apiKey, proof bool) bool {
 	switch len(k) {
 	case len(data.AuthorizationHeader):
 		return equalFoldASCII(k, data.AuthorizationHeader)
 	case len(data.APIKeyHeader):
 		return apiKey && equalFoldASCII(k, data.APIKeyHeader)
+	case len(dpop.Header):
+		return proof && equalFoldASCII(k, dpop.Header)
 	}
 	return false
 }
