@@ -38,7 +38,7 @@ func (t *Transport) Credential(ctx context.Context) (Credential, error) {
 	}
 	if st.bound != nil {
 		return Credential{}, &authorizer.AuthorizationError{Err: errors.ErrUnsupported,
-			Message: "base: the token is DPoP-bound, and a Credential has no HTTP method and URL to sign its proof over (send it with Transport.RoundTrip)"}
+			Message: "base: the token is DPoP-bound (RFC 9449): its proof signs an HTTP method and URL, which a call of another protocol (gRPC) has not; send it with Transport.RoundTrip"}
 	}
 	return Credential{t: t, st: st}, nil
 }
