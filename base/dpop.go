@@ -104,8 +104,8 @@ func (t *Transport) answerNonce(req *http.Request, st *tokenState, resp *http.Re
 	return again, false, err
 }
 
-// withProof returns withCredentials(req, st) with a new DPoP proof for
-// req, signed with st's key and carrying nonce, or the newest nonce
+// withProof returns withCredentials(req, st) without any DPoP header of
+// the caller's (in any case) and with a new DPoP proof for req, signed with st's key and carrying nonce, or the newest nonce
 // remembered for origin (req's, [dpop.Origin]) when nonce is "". A proof that cannot be
 // signed (a method that is not an HTTP token, a URL without host) is an
 // *authorizer.AuthorizationError.
@@ -122,8 +122,18 @@ func (t *Transport) withProof(req *http.Request, st *tokenState, origin, nonce s
 		return nil, &authorizer.AuthorizationError{Message: "base: cannot sign a DPoP proof for the request", Err: err}
 	}
 	r2 := t.withCredentials(req, st)
+	for k := range r2.Header { // a copy: the caller's header map is not touched
+		if isProofHeader(k) {
+			delete(r2.Header, k) // a caller's own DPoP, in any case
+		}
+	}
 	r2.Header[proofHeader] = []string{proof}
 	return r2, nil
+}
+
+// isProofHeader reports whether header key k names DPoP, in any case.
+func isProofHeader(k string) bool {
+	return len(k) == len(dpop.Header) && equalFoldASCII(k, dpop.Header)
 }
 
 // sendBound sends r2, which carries a DPoP proof, and remembers the nonce

@@ -222,9 +222,8 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // withCredentials returns a shallow copy of req with a new header map that
 // carries st's token and the API key (none when st is nil). Every case
-// variant of the headers it sets (or, with st nil, of both; and with a DPoP
-// token, of DPoP, whose proof withProof sets) is removed first, so a
-// caller's "authorization" never travels beside the SDK's. The
+// variant of the headers it sets (or, with st nil, of both) is removed
+// first, so a caller's "authorization" never travels beside the SDK's. The
 // header values are shared with req, which the RoundTripper contract allows
 // since neither is modified.
 func (t *Transport) withCredentials(req *http.Request, st *tokenState) *http.Request {
@@ -236,9 +235,8 @@ func (t *Transport) withCredentials(req *http.Request, st *tokenState) *http.Req
 		h = make(http.Header, 2)
 	}
 	apiKey := st == nil || t.apiKey != nil
-	proof := st != nil && st.bound != nil
 	for k := range h {
-		if isCredential(k, apiKey, proof) {
+		if isCredential(k, apiKey) {
 			delete(h, k)
 		}
 	}
@@ -252,16 +250,15 @@ func (t *Transport) withCredentials(req *http.Request, st *tokenState) *http.Req
 	return r2
 }
 
-// isCredential reports whether header key k names Authorization, X-Api-Key
-// when apiKey is set, or DPoP when proof is set, in any case.
-func isCredential(k string, apiKey, proof bool) bool {
+// isCredential reports whether header key k names Authorization, or
+// X-Api-Key when apiKey is set, in any case. Keep it small enough to be
+// inlined: it runs for every header of every request.
+func isCredential(k string, apiKey bool) bool {
 	switch len(k) {
 	case len(data.AuthorizationHeader):
 		return equalFoldASCII(k, data.AuthorizationHeader)
 	case len(data.APIKeyHeader):
 		return apiKey && equalFoldASCII(k, data.APIKeyHeader)
-	case len(dpop.Header):
-		return proof && equalFoldASCII(k, dpop.Header)
 	}
 	return false
 }
