@@ -105,8 +105,9 @@ func (t *Transport) answerNonce(req *http.Request, st *tokenState, resp *http.Re
 }
 
 // withProof returns withCredentials(req, st) without any DPoP header of
-// the caller's (in any case) and with a new DPoP proof for req, signed with st's key and carrying nonce, or the newest nonce
-// remembered for origin (req's, [dpop.Origin]) when nonce is "". A proof that cannot be
+// the caller's (in any case) and with a new DPoP proof for req, signed
+// with st's key and carrying nonce, or the newest nonce remembered for
+// origin (req's, [dpop.Origin]) when nonce is "". A proof that cannot be
 // signed (a method that is not an HTTP token, a URL without host) is an
 // *authorizer.AuthorizationError.
 func (t *Transport) withProof(req *http.Request, st *tokenState, origin, nonce string) (*http.Request, error) {

@@ -616,3 +616,82 @@ func TestDPoPOverHTTP(t *testing.T) {
 	assert.EqualValues(t, 2, hits.Load())
 	srv.Client().CloseIdleConnections()
 }
+
+// Many requests meeting a nonce challenge at once: each is sent at most
+// twice, all succeed, one token serves them all.
+func TestDPoPConcurrentNonceChallenges(t *testing.T) {
+	clock := newClock()
+	f := newDPoPFake(t, clock)
+	srv := &dpopServer{answer: func(n int, req *http.Request) *http.Response {
+		parts := strings.Split(req.Header.Get("DPoP"), ".")
+		raw, _ := base64.RawURLEncoding.DecodeString(parts[1])
+		var c proofClaims
+		_ = json.Unmarshal(raw, &c)
+		if c.Nonce != "n-1" {
+			return nonceChallenge("n-1")
+		}
+		return answerWith(http.StatusOK, nil)
+	}}
+	tr := newTestTransport(t, f, clock, srv)
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() {
+			req, _ := http.NewRequest(http.MethodPost, api, strings.NewReader("payload"))
+			resp, err := tr.RoundTrip(req)
+			if assert.NoError(t, err) {
+				assert.Equal(t, http.StatusOK, resp.StatusCode)
+				resp.Body.Close()
+			}
+		})
+	}
+	wg.Wait()
+	assert.LessOrEqual(t, len(srv.sent()), 100)
+	assert.Equal(t, 1, f.calls())
+}
+
+// A redirect on the same origin gets a new proof for its own URL; one to
+// another origin carries neither the token nor a proof.
+func TestDPoPRedirects(t *testing.T) {
+	f := newDPoPFake(t, newClock())
+	var mu sync.Mutex
+	seen := map[string]proofClaims{}
+	auth := map[string]string{}
+	handler := func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		auth[r.URL.Path] = r.Header.Get("Authorization")
+		if p := r.Header.Get("DPoP"); p != "" {
+			raw, _ := base64.RawURLEncoding.DecodeString(strings.Split(p, ".")[1])
+			var c proofClaims
+			_ = json.Unmarshal(raw, &c)
+			seen[r.URL.Path] = c
+		}
+	}
+	other := httptest.NewServer(http.HandlerFunc(handler))
+	defer other.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/start":
+			http.Redirect(w, r, "/next?x=1", http.StatusFound)
+		case "/next":
+			handler(w, r)
+			http.Redirect(w, r, other.URL+"/away", http.StatusFound)
+		default:
+			handler(w, r)
+		}
+	}))
+	defer srv.Close()
+	tr := NewTransport(f, WithBase(http.DefaultTransport))
+	defer tr.Close()
+	resp, err := (&http.Client{Transport: tr}).Get(srv.URL + "/start")
+	require.NoError(t, err)
+	resp.Body.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, "DPoP token-1", auth["/next"])
+	assert.Equal(t, srv.URL+"/next", seen["/next"].HTU)
+	assert.Empty(t, auth["/away"], "no token to another origin")
+	_, proofAway := seen["/away"]
+	assert.False(t, proofAway, "no proof to another origin")
+	http.DefaultTransport.(*http.Transport).CloseIdleConnections()
+}
