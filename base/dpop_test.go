@@ -695,3 +695,23 @@ func TestDPoPRedirects(t *testing.T) {
 	assert.False(t, proofAway, "no proof to another origin")
 	http.DefaultTransport.(*http.Transport).CloseIdleConnections()
 }
+
+// A keyless DPoP token in the cache, even one issued later, is never the
+// input of Refresh: the Transport renews its own token.
+func TestDPoPKeylessCachedNotRefreshed(t *testing.T) {
+	ctx := context.Background()
+	clock := newClock()
+	cache := NewMemoryCache()
+	f := newDPoPFake(t, clock)
+	tr := newTestTransport(t, f, clock, &dpopServer{}, WithCache(cache, "k"))
+	_, err := tr.Token(ctx)
+	require.NoError(t, err)
+	clock.Advance(30 * 60e9)
+	require.NoError(t, cache.Store(ctx, "k", &oauth2.Token{AccessToken: "cached", TokenType: "DPoP",
+		RefreshToken: "r", Expiry: clock.Now().Add(-60e9), ExpiresIn: 60}))
+	clock.Advance(31 * 60e9) // token-1 expired
+	tok, err := tr.Token(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "token-2", tok.AccessToken)
+	assert.Equal(t, []string{"token-1"}, f.refreshedWith())
+}
