@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/seed-d44eba79/authorizer"
+	"github.com/seed-d44eba79/authorizer/dpop"
 	"golang.org/x/oauth2"
 )
 
@@ -15,10 +16,12 @@ const maxShownType = 32
 
 // adopt checks a token from the Authorizer or the cache and prepares it for
 // the hot path. It refuses, with an *authorizer.AuthorizationError, a
-// missing token, a token type other than Bearer (RFC 6749 §7.1: a client
-// must not use a token type it does not understand), an access token that
-// is not an RFC 6750 b64token (so not a valid header value), and a token
-// that Authorizer.Expired calls expired at birth. A refused token is never
+// missing token, a token type other than Bearer or DPoP (RFC 6749 §7.1: a
+// client must not use a token type it does not understand), a DPoP token
+// that does not carry its key ([dpop.KeyOf]; it could be sent neither with
+// a proof nor as Bearer), an access token that is not an RFC 6750
+// b64token (so not a valid header value), and a token that
+// Authorizer.Expired calls expired at birth. A refused token is never
 // cached, and the token request that produced it counts as failed.
 func (t *Transport) adopt(tok *oauth2.Token, now time.Time) (*tokenState, error) {
 	if err := checkToken(tok); err != nil {
@@ -41,12 +44,15 @@ func checkToken(tok *oauth2.Token) error {
 	if tok == nil || tok.AccessToken == "" {
 		return &authorizer.AuthorizationError{Message: "base: the authorizer returned no access token"}
 	}
-	if typ := tok.TokenType; typ != "" && !strings.EqualFold(typ, "bearer") {
+	if keylessDPoP(tok) {
+		return keylessError()
+	}
+	if typ := tok.TokenType; typ != "" && !strings.EqualFold(typ, "bearer") && !dpop.IsDPoP(tok) {
 		if len(typ) > maxShownType {
 			typ = typ[:maxShownType]
 		}
 		return &authorizer.AuthorizationError{
-			Message: fmt.Sprintf("base: token type %q is not supported (only Bearer)", typ)}
+			Message: fmt.Sprintf("base: token type %q is not supported (only Bearer, and DPoP bound to a key)", typ)}
 	}
 	if !isB64Token(tok.AccessToken) {
 		return &authorizer.AuthorizationError{

@@ -30,9 +30,14 @@ import (
 // other error in an AuthorizationError. A panic in Authorize or Refresh is
 // recovered by the Transport and reported as a failed token request.
 //
-// Tokens: the Transport sends only Bearer tokens (TokenType "Bearer" in any
-// case, or empty) whose access token is an RFC 6750 b64token; it refuses
-// any other token as a failed token request.
+// Tokens: the Transport sends Bearer tokens (TokenType "Bearer" in any
+// case, or empty) as "Authorization: Bearer <token>", and DPoP-bound
+// tokens (RFC 9449: TokenType "DPoP" in any case, carrying the key they
+// are bound to, see [dpop.Bind]) as "Authorization: DPoP <token>" with a
+// new DPoP proof signed by that key for each request. The access token
+// must be an RFC 6750 b64token. Any other token, and a DPoP token without
+// its key ([dpop.KeyOf] nil), is refused as a failed token request: a
+// DPoP token is never sent as Bearer.
 type Authorizer interface {
 	// Authorize obtains a new token from the credentials alone.
 	Authorize(ctx context.Context) (*oauth2.Token, error)

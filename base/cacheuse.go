@@ -33,8 +33,8 @@ func (t *Transport) obtain(ctx context.Context, cur *tokenState) (*tokenState, E
 		}
 	}
 	st, kind, err := t.fetch(ctx, t.refreshInput(ctx, cur))
-	if err == nil {
-		t.toCache(ctx, st.tok)
+	if err == nil && st.bound == nil {
+		t.toCache(ctx, st.tok) // a DPoP token's key never leaves the process
 	}
 	return st, kind, err
 }
@@ -49,7 +49,7 @@ func (t *Transport) refreshInput(ctx context.Context, cur *tokenState) *tokenSta
 		return cur
 	}
 	tok, err := t.cfg.cache.Load(ctx, t.cfg.cacheKey)
-	if err != nil || tok == nil || tok.RefreshToken == "" || !issuedAfter(tok, cur.tok) {
+	if err != nil || tok == nil || tok.RefreshToken == "" || keylessDPoP(tok) || !issuedAfter(tok, cur.tok) {
 		return cur
 	}
 	return &tokenState{tok: tok, invalid: true}
@@ -83,7 +83,9 @@ func (t *Transport) lockCache(ctx context.Context) (func(), bool) {
 // lifetime may be shorter than cur's): another sharer renewed cur with it,
 // so cur's refresh token may already be exchanged, and Refresh must get the
 // newest one. A token a resource
-// server refused is never adopted again, and is deleted from the cache.
+// server refused is never adopted again, and is deleted from the cache. A
+// DPoP token without its key (a cache that serialises tokens drops it) is a
+// miss: it can be sent neither with a proof nor as Bearer.
 // Cache failures are logged and ignored: the cache is an optimisation,
 // never a reason for a request to fail.
 //
@@ -98,8 +100,8 @@ func (t *Transport) fromCache(ctx context.Context, cur *tokenState, del bool) *t
 		t.log(slog.LevelWarn, "token cache load failed", slog.String("error", err.Error()))
 		return nil
 	}
-	if tok == nil || tok.AccessToken == "" {
-		return nil
+	if tok == nil || tok.AccessToken == "" || keylessDPoP(tok) {
+		return nil // a DPoP token without its key: a miss, never an error
 	}
 	if t.isRefused(tok.AccessToken) {
 		if del {

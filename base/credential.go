@@ -2,6 +2,9 @@ package base
 
 import (
 	"context"
+	"errors"
+
+	"github.com/seed-d44eba79/authorizer"
 )
 
 // Credential is one token as a [Transport] sends it, for protocols other
@@ -18,6 +21,13 @@ type Credential struct {
 // one shared token request, backoff); it waits at most until ctx is done.
 // Errors are those of [Transport.Token]. The hot path (a valid token) does
 // not allocate.
+//
+// A DPoP-bound token (RFC 9449) is refused with an
+// [*authorizer.AuthorizationError] wrapping [errors.ErrUnsupported]: its
+// every use needs a proof signed over an HTTP method and URL, which a call
+// of another protocol has not, and sending it without one (or as Bearer)
+// would fail or downgrade it. Such a token is sent by
+// [Transport.RoundTrip] only.
 func (t *Transport) Credential(ctx context.Context) (Credential, error) {
 	if t.cfgErr != nil {
 		return Credential{}, t.cfgErr
@@ -25,6 +35,10 @@ func (t *Transport) Credential(ctx context.Context) (Credential, error) {
 	st, err := t.state(ctx)
 	if err != nil {
 		return Credential{}, err
+	}
+	if st.bound != nil {
+		return Credential{}, &authorizer.AuthorizationError{Err: errors.ErrUnsupported,
+			Message: "base: the token is DPoP-bound (RFC 9449): its proof signs an HTTP method and URL, which a call of another protocol (gRPC) has not; send it with Transport.RoundTrip"}
 	}
 	return Credential{t: t, st: st}, nil
 }

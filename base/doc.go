@@ -1,6 +1,7 @@
 // Package base provides the [Authorizer] interface and [Transport], the
 // [http.RoundTripper] that sends every request with a valid RFC 6750
-// bearer token and keeps that token fresh.
+// bearer token, or an RFC 9449 DPoP-bound token with a proof per request,
+// and keeps that token fresh.
 //
 // # Use
 //
@@ -43,7 +44,8 @@
 // rotate refresh tokens revoke the whole grant when an old one is reused).
 //
 // A token is adopted (from the Authorizer or a cache) only when its type is
-// Bearer (in any case, or empty; RFC 6749 §7.1) and its access token an
+// Bearer (in any case, or empty; RFC 6749 §7.1), or DPoP (in any case) and
+// the token carries its key ([dpop.KeyOf]), and its access token is an
 // RFC 6750 b64token; when a token has an Expiry but no ExpiresIn, ExpiresIn
 // is filled in from the Expiry (on a copy) so that TokenExpired and the
 // refresh-ahead point agree on its lifetime. Any other token, and a token
@@ -90,6 +92,37 @@
 // retires that token too. When no new token can be had (the token request
 // fails or backs off) or the body cannot be replayed, the caller gets the
 // original 401 response, not an error.
+//
+// # Tokens bound to a key (DPoP)
+//
+// A DPoP-bound token (RFC 9449; [dpop.Bind], e.g. from an oauth2auth
+// authorizer with WithDPoP) is sent as "Authorization: DPoP <token>" with
+// a DPoP header holding a new proof for each request, signed by the
+// token's key: htm the request's method, htu its URL without query and
+// fragment, iat now, a random jti, ath the token's hash (computed once
+// per token), and the resource server's newest nonce. Every case variant
+// of a caller's own DPoP header is removed first. A DPoP token is never
+// sent as Bearer, and one without its key is refused at adoption. A
+// request for which no proof can be signed (a method that is not an HTTP
+// token, a URL without host) fails with an [*authorizer.AuthorizationError]
+// and nothing is sent. The cost is one signature per request.
+//
+// Nonces: the Transport remembers the DPoP-Nonce of every answer to a
+// request sent with a DPoP token, per origin ([dpop.Nonces]). A 401 that
+// asks for a nonce (WWW-Authenticate: DPoP error="use_dpop_nonce" with a
+// DPoP-Nonce, [dpop.ResourceNonceChallenge]) does not retire the token:
+// the request is sent once more with a proof carrying the nonce, by the
+// body rules of a 401 replay (no body, or GetBody; the 401's body is kept
+// and its connection released first). A 401 to that replay is an ordinary
+// 401 (the token is retired, one new token, one replay, which may answer
+// one more nonce challenge): a request is sent at most four times, never
+// in a loop. When the body cannot be replayed, the caller gets the
+// challenge and the next request carries the nonce.
+//
+// DPoP tokens are never written to a [WithCache] cache (the key never
+// leaves the process), so a shared store shares no DPoP tokens; a DPoP
+// token read from one without its key is a miss. [Transport.Credential]
+// (gRPC) refuses DPoP tokens: a call there has no method and URL to sign.
 //
 // # Close
 //

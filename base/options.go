@@ -191,6 +191,12 @@ func InsecureAllowHTTP() Option {
 // sharers of one cache make one token request per token lifetime. Optional;
 // a nil cache means none (the default). With a cache, key must not be
 // empty.
+//
+// DPoP-bound tokens are never written to cache: their key never leaves
+// the process, and a token without it is useless to another. So a store
+// shared by a fleet shares no DPoP tokens; each process requests its own.
+// A DPoP token read from cache without its key ([dpop.KeyOf] nil, e.g.
+// written by a serialising cache) is a miss: no error, no backoff.
 func WithCache(cache TokenCache, key string) Option {
 	return func(c *config) {
 		if cache != nil && key == "" {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/seed-d44eba79/authorizer"
+	"github.com/seed-d44eba79/authorizer/dpop"
 )
 
 // maxKeptBody bounds how much of a 401 body is kept in memory for the
@@ -23,7 +24,9 @@ const maxRefused = 16
 // more with a new token when its body can be replayed (no body, or
 // GetBody); the 401's body is read (up to maxKeptBody) and its connection
 // released before waiting for that token. If no new token can be had, or
-// the body cannot be replayed, the caller gets the 401 as it came.
+// the body cannot be replayed, the caller gets the 401 as it came. A new
+// DPoP token whose replay meets a nonce challenge is sent once more with
+// the nonce (answerNonce); nothing is sent a fourth time.
 func (t *Transport) retryUnauthorized(req *http.Request, st *tokenState, resp *http.Response) (*http.Response, error) {
 	t.invalidate(st)
 	if !replayable(req) {
@@ -34,21 +37,51 @@ func (t *Transport) retryUnauthorized(req *http.Request, st *tokenState, resp *h
 	if err != nil || next.tok.AccessToken == st.tok.AccessToken {
 		return resp, nil
 	}
-	r2 := t.withCredentials(req, next)
+	again, err := t.replay(req, next, "")
+	if err == errNoReplay {
+		return resp, nil
+	}
+	unanswered := false
+	if err == nil && next.bound != nil && again.StatusCode == http.StatusUnauthorized {
+		again, unanswered, err = t.answerNonce(req, next, again) // at most once more
+	}
+	switch {
+	case err != nil || unanswered:
+	case again.StatusCode == http.StatusUnauthorized:
+		t.invalidate(next) // refused too: never sent again, but not replayed twice
+	default:
+		next.accept()
+	}
+	return again, err
+}
+
+// replay sends req once more with st: its body from GetBody (when it has
+// one), and for a DPoP token a new proof carrying nonce (the newest
+// remembered when ""). It returns errNoReplay when GetBody or the proof
+// fails, so that the caller gets the answer it replays.
+func (t *Transport) replay(req *http.Request, st *tokenState, nonce string) (*http.Response, error) {
+	var r2 *http.Request
+	origin := ""
+	if st.bound == nil {
+		r2 = t.withCredentials(req, st)
+	} else {
+		origin = dpop.Origin(req.URL)
+		var err error
+		if r2, err = t.withProof(req, st, origin, nonce); err != nil {
+			return nil, errNoReplay
+		}
+	}
 	if req.GetBody != nil && req.Body != nil && req.Body != http.NoBody {
 		body, err := req.GetBody()
 		if err != nil {
-			return resp, nil
+			return nil, errNoReplay
 		}
 		r2.Body = body
 	}
-	resp, err = t.cfg.next.RoundTrip(r2)
-	if err == nil && resp.StatusCode == http.StatusUnauthorized {
-		t.invalidate(next) // refused too: never sent again, but not replayed twice
-	} else if err == nil {
-		next.accept()
+	if st.bound != nil {
+		return t.sendBound(r2, origin)
 	}
-	return resp, err
+	return t.cfg.next.RoundTrip(r2)
 }
 
 // invalidate retires st after a 401: it is remembered as refused (never

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/seed-d44eba79/authorizer/data"
+	"github.com/seed-d44eba79/authorizer/dpop"
 	"golang.org/x/oauth2"
 )
 
@@ -14,9 +15,13 @@ import (
 // path needs precomputed. It is immutable once published in Transport.cur.
 type tokenState struct {
 	tok *oauth2.Token
-	// header is the Authorization header value, {"Bearer <token>"}, shared
-	// by every request that sends this token.
+	// header is the Authorization header value, {"Bearer <token>"} (or
+	// {"DPoP <token>"} for a DPoP-bound token), shared by every request
+	// that sends this token.
 	header []string
+	// bound is the key and access token hash of a DPoP-bound token, which
+	// goes with a new proof per request (see dpop.go); nil for Bearer.
+	bound *binding
 	// staleAt is the earlier of the refresh-ahead point and the start of
 	// the expiration gap; before it the token is used with no further
 	// check, from it on Authorizer.Expired is consulted.
@@ -49,7 +54,11 @@ var farFuture = time.Unix(1<<62, 0)
 // of the expiration gap (data.EffectiveGap of the same lifetime that
 // TokenExpired uses), whichever comes first.
 func newTokenState(tok *oauth2.Token, ahead time.Duration, now time.Time) *tokenState {
-	st := &tokenState{tok: tok, header: []string{"Bearer " + tok.AccessToken}, accepted: new(atomic.Bool)}
+	scheme, bound := "Bearer ", bindingOf(tok)
+	if bound != nil {
+		scheme = dpop.TokenType + " "
+	}
+	st := &tokenState{tok: tok, header: []string{scheme + tok.AccessToken}, bound: bound, accepted: new(atomic.Bool)}
 	if tok.Expiry.IsZero() {
 		st.staleAt, st.noExpiry = farFuture, true
 		return st

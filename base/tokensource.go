@@ -9,7 +9,9 @@ import (
 
 // TokenSource returns an [oauth2.TokenSource] backed by the Transport, for
 // code written against golang.org/x/oauth2. Its Token calls
-// [Transport.Token] with ctx.
+// [Transport.Token] with ctx. A DPoP-bound token is returned as it is:
+// oauth2.Transport would send it without a proof, which a resource server
+// refuses; send such tokens with the Transport itself.
 func (t *Transport) TokenSource(ctx context.Context) oauth2.TokenSource {
 	return transportSource{t: t, ctx: ctx}
 }

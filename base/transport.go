@@ -11,6 +11,7 @@ import (
 
 	"github.com/seed-d44eba79/authorizer"
 	"github.com/seed-d44eba79/authorizer/data"
+	"github.com/seed-d44eba79/authorizer/dpop"
 	"golang.org/x/oauth2"
 )
 
@@ -57,6 +58,10 @@ type Transport struct {
 	lastErr      error               // the last failure, wrapped by backoff errors
 	refused      map[string]struct{} // access tokens a resource server refused
 	refusedOrder []string            // refused, oldest first, at most maxRefused
+
+	// nonces holds the newest DPoP nonce of each resource server a DPoP
+	// token was sent to (RFC 9449 §9); it is safe for concurrent use.
+	nonces dpop.Nonces
 
 	closeCtx context.Context    // done once Close is called
 	closeFn  context.CancelFunc // cancels closeCtx
@@ -174,6 +179,11 @@ func (t *Transport) CloseIdleConnections() {
 // that is still current. It does not modify req. When no new token can be
 // had after a 401 (the token request fails, or backs off), the caller gets
 // the original 401 response, not an error.
+//
+// A DPoP-bound token goes with a new proof for req (see the package doc);
+// a proof that cannot be signed for req (its method is not an HTTP token,
+// its URL has no host) fails the request with an
+// [*authorizer.AuthorizationError] before anything is sent.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if t.cfgErr != nil {
 		closeBody(req)
@@ -195,6 +205,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		closeBody(req)
 		return nil, err
+	}
+	if st.bound != nil {
+		return t.roundTripDPoP(req, st)
 	}
 	resp, err := t.cfg.next.RoundTrip(t.withCredentials(req, st))
 	if err != nil {
@@ -238,7 +251,8 @@ func (t *Transport) withCredentials(req *http.Request, st *tokenState) *http.Req
 }
 
 // isCredential reports whether header key k names Authorization, or
-// X-Api-Key when apiKey is set, in any case.
+// X-Api-Key when apiKey is set, in any case. Keep it small enough to be
+// inlined: it runs for every header of every request.
 func isCredential(k string, apiKey bool) bool {
 	switch len(k) {
 	case len(data.AuthorizationHeader):

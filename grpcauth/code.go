@@ -24,6 +24,8 @@ func Code(err error) codes.Code {
 		return codes.DeadlineExceeded
 	case errors.As(err, &cfg):
 		return codes.Internal
+	case errors.Is(err, errors.ErrUnsupported):
+		return codes.FailedPrecondition
 	case errors.As(err, &tok):
 		if tok.Temporary() {
 			return codes.Unavailable

@@ -24,6 +24,7 @@ func TestCodeTable(t *testing.T) {
 		{"closed", &authorizer.AuthorizationError{Err: authorizer.ErrClosed}, codes.Canceled},
 		{"deadline", context.DeadlineExceeded, codes.DeadlineExceeded},
 		{"config", &authorizer.InvalidConfigError{Setting: "s", Problem: "p"}, codes.Internal},
+		{"unsupported (DPoP)", &authorizer.AuthorizationError{Err: errors.ErrUnsupported}, codes.FailedPrecondition},
 		{"insecure", authorizer.ErrInsecureTransport, codes.Unauthenticated},
 		{"client", &authorizer.InvalidClientError{}, codes.Unauthenticated},
 		{"credentials", &authorizer.InvalidCredentialsError{}, codes.Unauthenticated},

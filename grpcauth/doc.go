@@ -18,6 +18,13 @@
 // [FromTransport] shares the token of an HTTP [base.Transport] instead, so
 // that the HTTP and gRPC calls of one service use one token.
 //
+// DPoP-bound tokens (RFC 9449, e.g. from an authorizer with
+// oauth2auth.WithDPoP) are refused: their proof signs an HTTP method and
+// URL, which a gRPC call has not, and sending such a token as Bearer
+// would undo the binding. Every call then fails with
+// codes.FailedPrecondition and a message saying so, before anything is
+// sent; the token stays usable for the Transport's HTTP requests.
+//
 // # Server
 //
 //	srv := grpc.NewServer(
@@ -34,6 +41,7 @@
 //	context.Canceled, [authorizer.ErrClosed]      codes.Canceled
 //	context.DeadlineExceeded                     codes.DeadlineExceeded
 //	[*authorizer.InvalidConfigError]             codes.Internal
+//	[errors.ErrUnsupported] (a DPoP token)       codes.FailedPrecondition
 //	[authorizer.ErrInsecureTransport]            codes.Unauthenticated
 //	[*authorizer.InvalidClientError]             codes.Unauthenticated
 //	[*authorizer.InvalidCredentialsError]        codes.Unauthenticated
