@@ -47,7 +47,10 @@ const (
 	// with the DPoP-Nonce the server sent.
 	TokenDPoPNonce
 	// TokenDPoPBinding: a token bound to a key (cnf.jkt) was presented as
-	// a bearer token, or a token bound to no key was presented as DPoP.
+	// a bearer token, a token bound to no key was presented as DPoP, a
+	// token bound to a client certificate (cnf x5t#S256, RFC 8705) came
+	// without it, or a token is bound by a confirmation method the
+	// verifier does not check.
 	TokenDPoPBinding
 )
 

@@ -38,9 +38,16 @@ type Claims struct {
 	// token bound to no key. A token that has one is accepted only with a
 	// DPoP proof signed by that key ([Verifier.VerifyDPoP], [Middleware]).
 	KeyThumbprint string
+	// CertificateThumbprint is the x5t#S256 member of the cnf claim
+	// (RFC 8705 §3.1): the base64url SHA-256 of the DER client certificate
+	// the token is bound to, or "". [Middleware] accepts such a token only
+	// over TLS with that client certificate; [Verifier.Verify], which sees
+	// no connection, refuses it.
+	CertificateThumbprint string
 
-	raw      string // the claims JSON
-	clientID string // the client_id claim alone (Cognito checks it, never azp)
+	raw          string // the claims JSON
+	otherBinding bool   // cnf holds a confirmation method this package does not check
+	clientID     string // the client_id claim alone (Cognito checks it, never azp)
 
 	// Backing arrays for a single aud and a few scopes, sparing two
 	// allocations per token.
@@ -118,7 +125,7 @@ func parseClaims(payload string) (*Claims, error) {
 		case "iat":
 			c.IssuedAt, ok = jsonTime(value)
 		case "cnf":
-			c.KeyThumbprint, ok = confirmationJKT(value)
+			ok = c.readConfirmation(value)
 		default:
 			c.keepOther(member)
 			return nil
@@ -143,22 +150,29 @@ func parseClaims(payload string) (*Claims, error) {
 	return c, nil
 }
 
-// confirmationJKT reads a cnf claim (RFC 7800): an object whose jkt, when
-// present, must be a non-empty string. Other confirmation methods
-// (x5t#S256) are not read.
-func confirmationJKT(raw string) (string, bool) {
-	var jkt string
+// readConfirmation reads a cnf claim (RFC 7800): an object whose jkt
+// (RFC 9449) and x5t#S256 (RFC 8705), when present, are non-empty strings.
+// Any other member (jwk, jku, kid, ...) is a binding this package cannot
+// check: it is recorded, and the token is then refused (bindingError).
+func (c *Claims) readConfirmation(raw string) bool {
 	err := walkObject(raw, func(name, value, _ string) error {
-		if name != "jkt" {
+		var dst *string
+		switch name {
+		case "jkt":
+			dst = &c.KeyThumbprint
+		case "x5t#S256":
+			dst = &c.CertificateThumbprint
+		default:
+			c.otherBinding = true
 			return nil
 		}
 		var ok bool
-		if jkt, ok = jsonString(value); !ok || jkt == "" {
+		if *dst, ok = jsonString(value); !ok || *dst == "" {
 			return errClaimType
 		}
 		return nil
 	})
-	return jkt, err == nil
+	return err == nil
 }
 
 func jsonTime(raw string) (time.Time, bool) {

@@ -71,6 +71,9 @@ func (v *Verifier) VerifyDPoP(ctx context.Context, raw, proofJWT, method string,
 	if c.KeyThumbprint == "" {
 		return nil, invalid(authorizer.TokenDPoPBinding, "the token is bound to no key (no cnf.jkt) but was presented with DPoP")
 	}
+	if c.CertificateThumbprint != "" || c.otherBinding {
+		return nil, invalid(authorizer.TokenDPoPBinding, "the token is also bound by a confirmation method (cnf) a DPoP proof does not satisfy")
+	}
 	if proofJWT == "" {
 		return nil, proofError("there is no DPoP proof")
 	}

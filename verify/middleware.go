@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"net/http"
 	"net/url"
@@ -118,7 +119,10 @@ func WithClaims(ctx context.Context, c *Claims) context.Context {
 // external URL, see [WithExternalOrigin]). Both schemes are accepted by
 // default ([RequireDPoP] accepts DPoP only); a token bound to a key
 // (cnf.jkt) is never accepted as a bearer token, and a token bound to no
-// key never with DPoP.
+// key never with DPoP. A bearer token bound to a client certificate (cnf
+// x5t#S256, RFC 8705) is accepted only when the request came over TLS with
+// that certificate (r.TLS; a proxy that terminates mutual TLS must check
+// it itself); one bound by another confirmation method, never.
 //
 // It answers: 401 with a challenge for each accepted scheme
 // ("WWW-Authenticate: Bearer" and "WWW-Authenticate: DPoP algs=..."), the
@@ -169,7 +173,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if isDPoP {
 		c, err = m.verifyDPoP(r, raw)
 	} else {
-		c, err = m.v.Verify(r.Context(), raw)
+		c, err = m.v.verifyBearer(r.Context(), raw, clientCertificate(r))
 	}
 	if err != nil {
 		m.refuse(w, err, isDPoP)
@@ -225,6 +229,15 @@ func (m *middleware) verifyDPoP(r *http.Request, raw string) (*Claims, error) {
 		return nil, proofError("the request's external URL is unknown")
 	}
 	return m.v.VerifyDPoP(r.Context(), raw, proofs[0], r.Method, target)
+}
+
+// clientCertificate is the leaf certificate the client presented over TLS
+// (RFC 8705), or nil.
+func clientCertificate(r *http.Request) *x509.Certificate {
+	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
+		return nil
+	}
+	return r.TLS.PeerCertificates[0]
 }
 
 // requestURL is the URL the client sent r to, as a proof's htu names it.

@@ -2,6 +2,10 @@ package verify
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"slices"
 	"sync/atomic"
@@ -124,16 +128,43 @@ func (v *Verifier) Close() error {
 // Verify is for bearer tokens: a token bound to a key (a cnf.jkt claim,
 // RFC 9449 §6) is refused with [authorizer.ErrTokenDPoPBinding], since
 // whoever holds a copy could use it without the key; it is accepted only
-// with its DPoP proof, by [Verifier.VerifyDPoP].
+// with its DPoP proof, by [Verifier.VerifyDPoP]. So is a token bound to a
+// client certificate (cnf x5t#S256, RFC 8705), which only [Middleware]
+// can check against the connection, and one bound by any other
+// confirmation method.
 func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
 	if ctx == nil {
 		return nil, &authorizer.InvalidConfigError{Setting: "verify.Verifier.Verify", Problem: "ctx is nil"}
 	}
+	return v.verifyBearer(ctx, raw, nil)
+}
+
+// verifyBearer checks raw presented as a bearer token over a connection
+// whose client certificate is cert (nil for none); ctx is not nil.
+func (v *Verifier) verifyBearer(ctx context.Context, raw string, cert *x509.Certificate) (*Claims, error) {
 	c, err := v.verifyToken(ctx, raw)
-	if err == nil && c.KeyThumbprint != "" {
-		return nil, invalid(authorizer.TokenDPoPBinding, "the token is bound to a key (cnf.jkt) but was presented as a bearer token")
+	if err != nil {
+		return nil, err
 	}
-	return c, err
+	switch {
+	case c.KeyThumbprint != "":
+		return nil, invalid(authorizer.TokenDPoPBinding, "the token is bound to a key (cnf.jkt) but was presented as a bearer token")
+	case c.otherBinding:
+		return nil, invalid(authorizer.TokenDPoPBinding, "the token is bound by a confirmation method (cnf) this verifier does not check")
+	case c.CertificateThumbprint != "" && !certificateMatches(cert, c.CertificateThumbprint):
+		return nil, invalid(authorizer.TokenDPoPBinding, "the token is bound to a client certificate (cnf x5t#S256) the request did not present")
+	}
+	return c, nil
+}
+
+// certificateMatches reports whether cert's SHA-256 thumbprint is x5t
+// (RFC 8705 §3.1), compared in constant time.
+func certificateMatches(cert *x509.Certificate, x5t string) bool {
+	if cert == nil {
+		return false
+	}
+	sum := sha256.Sum256(cert.Raw)
+	return subtle.ConstantTimeCompare([]byte(base64.RawURLEncoding.EncodeToString(sum[:])), []byte(x5t)) == 1
 }
 
 // verifyToken checks raw whatever its binding; ctx is not nil.
