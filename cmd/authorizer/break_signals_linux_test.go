@@ -49,13 +49,19 @@ func (c *cli) startCmd(cmd *exec.Cmd, tty *os.File) (*started, *bufio.Reader) {
 		cmd.Stdin = tty
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
 	}
-	stdout, err := cmd.StdoutPipe()
+	// An os.Pipe of our own, not StdoutPipe: Wait (called at once below)
+	// closes StdoutPipe's reader, which could lose output not read yet.
+	stdout, w, err := os.Pipe()
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
+	cmd.Stdout = w
+	err = cmd.Start()
+	w.Close()
+	if err != nil {
 		c.t.Fatal(err)
 	}
+	c.t.Cleanup(func() { stdout.Close() })
 	s := &started{cmd: cmd, exited: make(chan struct{}), stderr: stderr}
 	go func() {
 		s.err = cmd.Wait()
