@@ -118,9 +118,31 @@ func (t *Transport) fetch(ctx context.Context, cur *tokenState) (*tokenState, Ev
 	}
 	st, err := t.adopt(tok, t.now())
 	if err != nil {
+		t.keepRotatedRefreshToken(cur, tok)
 		return nil, EventFailed, err
 	}
 	return st, kind, nil
+}
+
+// keepRotatedRefreshToken keeps the refresh token of a token that adopt
+// refused (expired at birth, say) when cur is still the current token: at
+// a provider that rotates refresh tokens it is the only live one, and the
+// next Refresh must use it, not cur's, which the provider has exchanged
+// (reusing it revokes the grant). cur's access token goes on being used.
+func (t *Transport) keepRotatedRefreshToken(cur *tokenState, tok *oauth2.Token) {
+	if cur == nil || cur.tok == nil || tok == nil || tok.RefreshToken == "" || tok.RefreshToken == cur.tok.RefreshToken {
+		return
+	}
+	if checkToken(tok) != nil {
+		return // not a token at all: its refresh token is not trusted either
+	}
+	c := *cur
+	rt := *cur.tok
+	rt.RefreshToken = tok.RefreshToken
+	c.tok = &rt
+	t.mu.Lock()
+	t.cur.CompareAndSwap(cur, &c)
+	t.mu.Unlock()
 }
 
 // request calls the Authorizer: Refresh with the newest token when there is
