@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"strings"
 	"sync/atomic"
 
 	"github.com/seed-d44eba79/authorizer"
@@ -12,6 +13,7 @@ import (
 	"github.com/seed-d44eba79/authorizer/internal/endpoint"
 	grpccreds "google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
 )
 
 // Metadata keys the credentials send.
@@ -193,5 +195,17 @@ func chosenBy(ctx context.Context, c *Credentials) *chosen {
 // accepts the token only when GetRequestMetadata sent it. It returns true
 // when the server refused the token.
 func (ch *chosen) answered(err error) bool {
-	return ch.sent.Load() && refused(ch.cred, err)
+	return ch.sent.Load() && !localCredentialsFailure(err) && refused(ch.cred, err)
+}
+
+// localCredentialsFailure reports whether err is grpc's own answer to a
+// per-RPC credential (another one than ours, after ours attached the
+// token) that failed before the call was sent: the server never saw the
+// token, so it is neither refused nor accepted. grpc-go words these
+// errors so (internal/transport, getTrAuthData); a server that sends the
+// same words only keeps us from retiring a token it refuses.
+func localCredentialsFailure(err error) bool {
+	msg := status.Convert(err).Message()
+	return strings.HasPrefix(msg, "transport: per-RPC creds failed due to error: ") ||
+		strings.HasPrefix(msg, "transport: received per-RPC creds error with illegal status: ")
 }
