@@ -342,11 +342,36 @@ func TestBreakTokenxPanickingSubjectThroughTransport(t *testing.T) {
 	assert.Empty(t, s.requests())
 }
 
-// Authorize's doc: it returns an error wrapping ctx.Err() once ctx is done.
-// A subject that ignores ctx holds it past that.
-func TestBreakTokenxSubjectIgnoringContext(t *testing.T) {
-	t.Skip("FINDING (low): TokenExchangeAuthorizer.Authorize waits for a subject that ignores ctx; the doc says it returns once ctx is done (through a Transport the caller is freed at its own ctx, the fetch goroutine still waits)")
+// Authorize's doc: with a subject that honours ctx (as base.Authorizer
+// requires), it returns an error wrapping ctx.Err() once ctx is done, and
+// sends nothing. (A subject that ignores ctx holds the exchange: the doc
+// says so; through a Transport the caller is freed at its own ctx.)
+func TestBreakTokenxSubjectHonouringContext(t *testing.T) {
+	s := newExchangeServer(t, exchanged)
+	a, err := NewTokenExchangeAuthorizer(brkBlockingSubject{}, s.env(), WithExchangeClient(exchanger))
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { _, err := a.Authorize(ctx); done <- err }()
+	cancel()
+	err = <-done
+	assert.ErrorIs(t, err, context.Canceled)
+	var se *SubjectTokenError
+	assert.ErrorAs(t, err, &se)
+	assert.Empty(t, s.requests())
 }
+
+// brkBlockingSubject blocks every call until its ctx is done.
+type brkBlockingSubject struct{}
+
+func (brkBlockingSubject) Authorize(ctx context.Context) (*oauth2.Token, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+func (b brkBlockingSubject) Refresh(ctx context.Context, _ *oauth2.Token) (*oauth2.Token, error) {
+	return b.Authorize(ctx)
+}
+func (brkBlockingSubject) Expired(tok *oauth2.Token) bool { return base.TokenExpired(tok, time.Now()) }
 
 // The error code itself, and lower-case percent-encoding, echoing a secret.
 func TestBreakTokenxErrorCodeAndEncodingsScrubbed(t *testing.T) {
@@ -371,7 +396,19 @@ func TestBreakTokenxErrorCodeAndEncodingsScrubbed(t *testing.T) {
 // A server that quotes only a prefix of a long subject token (a JWT's
 // header and claims) is not caught by Scrub, which looks for whole secrets.
 func TestBreakTokenxTruncatedEcho(t *testing.T) {
-	t.Skip("FINDING (low): an error_description quoting a prefix of the subject/actor token or assertion (e.g. the first 200 characters of a JWT: header and claims, not the signature) is not scrubbed; servertext.Scrub matches whole secrets only")
+	sub := &TokenFile{path: filepath.Join(t.TempDir(), "subject"), now: time.Now}
+	secret := "SECRET" + strings.Repeat("abcdefghij", 40)
+	writeFile(t, sub.path, secret)
+	s := newExchangeServer(t, func(f url.Values) (int, string) {
+		return 400, `{"error":"invalid_grant","error_description":"bad subject token ` + f.Get("subject_token")[:200] + `..."}`
+	})
+	a, err := NewTokenExchangeAuthorizer(sub, s.env(), WithExchangeClient(exchanger))
+	require.NoError(t, err)
+	_, err = a.Authorize(context.Background())
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "SECRET")
+	assert.NotContains(t, err.Error(), "abcdefghijabcdef")
+	assert.Contains(t, err.Error(), "bad subject token")
 }
 
 // An assertion file that is a FIFO or holds junk fails the request at once,

@@ -60,7 +60,9 @@ var (
 // Transport makes one at a time). Exchanges that find the subject's token
 // stale at the same moment may each renew it. Context: Authorize and Refresh pass
 // ctx to the subject, the actor and every request, and return an error
-// wrapping ctx.Err() once it is done.
+// wrapping ctx.Err() once it is done, provided the subject and the actor
+// honour ctx as [base.Authorizer] requires: a subject that ignores ctx
+// holds the exchange until it returns.
 type TokenExchangeAuthorizer struct {
 	client  *ServiceAccountAuthorizer // the exchanging client: endpoints, discovery, options
 	subject *heldToken                // behind a pointer, so that printing shows no token

@@ -58,8 +58,64 @@ func Clean(s string, limit int, secrets ...string) string {
 // URL-encoded with upper- or lower-case hex, or JSON-escaped) by
 // [Redacted]. Longer secrets go first, so
 // a secret that contains another is removed whole. Text in which a secret
-// keeps reappearing becomes [Redacted] as a whole.
+// keeps reappearing becomes [Redacted] as a whole. A part of a long secret
+// (at least [MinFragment] bytes of one of 2×MinFragment or more, as sent)
+// is removed too: a server that quotes the first 200 characters of a
+// token quotes a secret all the same.
 func Scrub(s string, secrets ...string) string {
+	return scrubFragments(scrubWhole(s, secrets), secrets)
+}
+
+// MinFragment is the shortest part of a long secret that Scrub removes.
+const MinFragment = 16
+
+// scrubFragments replaces every run of s of at least MinFragment bytes
+// that also occurs in a secret of 2×MinFragment bytes or more.
+func scrubFragments(s string, secrets []string) string {
+	if len(s) < MinFragment {
+		return s
+	}
+	windows := map[string]struct{}{}
+	for _, sec := range secrets {
+		if len(sec) < 2*MinFragment {
+			continue
+		}
+		for i := 0; i+MinFragment <= len(sec); i++ {
+			windows[sec[i:i+MinFragment]] = struct{}{}
+		}
+	}
+	if len(windows) == 0 {
+		return s
+	}
+	covered := make([]bool, len(s))
+	found := false
+	for i := 0; i+MinFragment <= len(s); i++ {
+		if _, ok := windows[s[i:i+MinFragment]]; ok {
+			for j := i; j < i+MinFragment; j++ {
+				covered[j] = true
+			}
+			found = true
+		}
+	}
+	if !found {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if !covered[i] {
+			b.WriteByte(s[i])
+			continue
+		}
+		b.WriteString(Redacted)
+		for i+1 < len(s) && covered[i+1] {
+			i++
+		}
+	}
+	return b.String()
+}
+
+// scrubWhole replaces every whole occurrence of each secret's forms.
+func scrubWhole(s string, secrets []string) string {
 	var forms []string
 	for _, sec := range secrets {
 		if sec == "" {

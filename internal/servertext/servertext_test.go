@@ -72,3 +72,22 @@ func FuzzClean(f *testing.F) {
 		}
 	})
 }
+
+// A part of a long secret is removed; a short secret's parts are not
+// (they would blank ordinary words); text around them stays.
+func TestScrubFragments(t *testing.T) {
+	long := "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl"
+	for _, tc := range []struct{ in, want string }{
+		{"token " + long[:30] + "... refused", "token " + Redacted + "... refused"},
+		{"prefix " + long[10:40] + " suffix", "prefix " + Redacted + " suffix"},
+		{"nothing here", "nothing here"},
+		{"short " + long[:15], "short " + long[:15]},
+	} {
+		if got := Scrub(tc.in, long, "pw"); got != tc.want {
+			t.Errorf("Scrub(%q) = %q; want %q", tc.in, got, tc.want)
+		}
+	}
+	if got := Scrub("a password of 20 chars", "password of 20 chars"); got != "a "+Redacted {
+		t.Errorf("a short secret whole: %q", got)
+	}
+}
