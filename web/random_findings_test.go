@@ -142,15 +142,16 @@ func (rg *rig) restarted(store SessionStore) http.Handler {
 	return l.Wrap(http.HandlerFunc(rg.serveApp))
 }
 
-// Session store: one refresh per session holds within a process only. Two
-// replicas (or the old and the new process of a rolling restart) that get
-// requests of the same session at once both redeem its refresh token; the
-// provider refuses the second (reuse detection revokes the grant) and the
-// session ends.
-func TestRandomFindingTwoReplicasRefreshOneSession(t *testing.T) {
-	finding(t, "store mode: two replicas refresh the same session at once (two grants with one refresh token; the loser ends the session, reuse detection revokes the grant); needs a lock or compare-and-swap in SessionStore")
-	var store *MemoryStore
-	rg := newRig(t, func(c *Config, _ *fakeIdP) { store = NewMemoryStore(c.Now); c.SessionStore = store })
+// Session store: one refresh per session held within a process only. Two
+// replicas (or the old and the new process of a rolling restart) that got
+// requests of the same session at once both redeemed its refresh token;
+// the provider refused the second (reuse detection revokes the grant) and
+// the session ended. Fixed with the store's SessionLocker (refreshguard.go):
+// the second replica waits for the first one's result. Fails on the old
+// code with 401s and 2 grants.
+func TestRandomTwoReplicasRefreshOneSession(t *testing.T) {
+	store := newHookStore()
+	rg := newRig(t, func(c *Config, _ *fakeIdP) { store.MemoryStore = NewMemoryStore(c.Now); c.SessionStore = store })
 	c := rg.signIn()
 	other := rg.restarted(store)
 	value := rg.sessionCookie(c)
@@ -161,9 +162,7 @@ func TestRandomFindingTwoReplicasRefreshOneSession(t *testing.T) {
 	go func() { results <- apiRequest(rg.login.Wrap(http.HandlerFunc(rg.serveApp)), value).Code }()
 	waitGrants(rg, 1)
 	go func() { results <- apiRequest(other, value).Code }()
-	for rg.idp.refreshGrants.Load() < 2 && len(results) == 0 {
-		time.Sleep(time.Millisecond) // the second replica joins nothing: its own grant
-	}
+	store.waitRefusedOr(func() bool { return rg.idp.refreshGrants.Load() >= 2 })
 	close(gate)
 	for range 2 {
 		if code := <-results; code != 200 {
@@ -173,14 +172,41 @@ func TestRandomFindingTwoReplicasRefreshOneSession(t *testing.T) {
 	if got := rg.idp.refreshGrants.Load(); got != 1 {
 		t.Errorf("%d refresh grants for one session; want 1", got)
 	}
+	if w := apiRequest(rg.restarted(store), value); w.Code != 200 {
+		t.Errorf("after both refreshes: %d; want 200", w.Code)
+	}
+}
+
+// A store without the optional interfaces still refreshes (one grant per
+// process), and its refreshed session is written back.
+func TestRandomRefreshWithAPlainStore(t *testing.T) {
+	var mem *MemoryStore
+	rg := newRig(t, func(c *Config, _ *fakeIdP) { mem = NewMemoryStore(c.Now); c.SessionStore = plainStore{mem} })
+	c := rg.signIn()
+	value := rg.sessionCookie(c)
+	rg.clock.Add(10 * time.Minute)
+	for i := range 2 {
+		if w := apiRequest(rg.login.Wrap(http.HandlerFunc(rg.serveApp)), value); w.Code != 200 {
+			t.Fatalf("request %d: %d", i, w.Code)
+		}
+	}
+	if got := rg.idp.refreshGrants.Load(); got != 1 {
+		t.Errorf("%d refresh grants; want 1", got)
+	}
+	if w := apiRequest(rg.restarted(plainStore{mem}), value); w.Code != 200 {
+		t.Errorf("another replica after the refresh: %d; want 200", w.Code)
+	}
+	if got := rg.idp.refreshGrants.Load(); got != 1 {
+		t.Errorf("%d refresh grants after another replica read it; want 1 (the refreshed session was stored)", got)
+	}
 }
 
 // Session store: a refresh in flight when a back-channel logout deletes
-// the session puts it back when it finishes. The process that took the
-// logout refuses the session (its deny list), but every other replica, and
-// this one after a restart, accepts the old cookie again.
-func TestRandomFindingLogoutDuringRefreshResurrectsStoredSession(t *testing.T) {
-	finding(t, "store mode: a refresh in flight during a back-channel logout (or sign-out) re-Puts the deleted session; other replicas and restarted processes accept the logged-out cookie. Needs a store write that only replaces an existing entry (or a per-id tombstone)")
+// the session must not put it back when it finishes. The process that took
+// the logout refuses the session (its deny list), and the write checks the
+// store; every other replica, and this one after a restart, must refuse
+// the old cookie too.
+func TestRandomLogoutDuringRefreshDoesNotResurrectStoredSession(t *testing.T) {
 	var store *MemoryStore
 	rg := newRig(t, func(c *Config, _ *fakeIdP) { store = NewMemoryStore(c.Now); c.SessionStore = store })
 	c := rg.signIn()
@@ -196,6 +222,28 @@ func TestRandomFindingLogoutDuringRefreshResurrectsStoredSession(t *testing.T) {
 	}
 	close(gate)
 	<-done
+	if store.Len() != 0 {
+		t.Errorf("store holds %d sessions after the logout; want 0", store.Len())
+	}
+	if w := apiRequest(rg.restarted(store), value); w.Code != http.StatusUnauthorized {
+		t.Errorf("another replica, the logged-out cookie: %d; want 401", w.Code)
+	}
+}
+
+// The same, when the logout is taken by another replica just before the
+// refreshed session is written (after the check that it still exists):
+// the write re-created it. Fixed with the store's SessionReplacer
+// (refreshguard.go). Fails on the old code: the store holds it again.
+func TestRandomLogoutElsewhereBeforeRefreshWrite(t *testing.T) {
+	store := newHookStore()
+	rg := newRig(t, func(c *Config, _ *fakeIdP) { store.MemoryStore = NewMemoryStore(c.Now); c.SessionStore = store })
+	c := rg.signIn()
+	value := rg.sessionCookie(c)
+	store.setBeforeWrite(func() { _ = store.DeleteTag(t.Context(), "sid:sid-alice") })
+	rg.clock.Add(10 * time.Minute)
+	if w := apiRequest(rg.login.Wrap(http.HandlerFunc(rg.serveApp)), value); w.Code != http.StatusUnauthorized {
+		t.Errorf("the request whose refresh lost the race with the logout: %d; want 401", w.Code)
+	}
 	if store.Len() != 0 {
 		t.Errorf("store holds %d sessions after the logout; want 0", store.Len())
 	}
