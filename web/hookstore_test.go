@@ -2,7 +2,9 @@ package web
 
 import (
 	"context"
+	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -76,3 +78,16 @@ func (p plainStore) Put(ctx context.Context, id string, v []byte, tags []string,
 }
 func (p plainStore) Delete(ctx context.Context, id string) error     { return p.s.Delete(ctx, id) }
 func (p plainStore) DeleteTag(ctx context.Context, tag string) error { return p.s.DeleteTag(ctx, tag) }
+
+// failTagStore is a MemoryStore whose DeleteTag fails while fail is set.
+type failTagStore struct {
+	*MemoryStore
+	fail atomic.Bool
+}
+
+func (s *failTagStore) DeleteTag(ctx context.Context, tag string) error {
+	if s.fail.Load() {
+		return errors.New("redis: i/o timeout")
+	}
+	return s.MemoryStore.DeleteTag(ctx, tag)
+}
