@@ -108,8 +108,14 @@ func TestRandomRefusedRefreshTokenIsNotPresentedAgain(t *testing.T) {
 // cookie that reaches the new process redeems the rotated token: refused
 // (and, at a provider with reuse detection, the grant revoked): the user
 // is signed out. TestRandomScenario shows it with WEB_RANDOM_HOT_RESTART=1.
+//
+// Decision (by design, documented in doc.go "Refresh"): cookie sessions
+// share no state across processes, and the stale cookie alone cannot tell
+// that its refresh token was rotated; with rotating refresh tokens and
+// more than one process, use a SessionStore that is a SessionLocker. The
+// test stays to show the limit (WEB_FINDINGS=1 runs it; it fails).
 func TestRandomFindingStaleCookieAfterRestart(t *testing.T) {
-	finding(t, "cookie mode: after a restart, a cookie older than the latest refresh redeems the rotated refresh token again (the user is signed out; reuse detection revokes the grant); the in-process 'recent' map does not survive restarts. Needs a design decision (e.g. keep the previous refresh token's hash in the cookie and accept a refusal for it as 'stale', or document: use a SessionStore with rotating refresh tokens)")
+	finding(t, "cookie mode, by design (doc.go, Refresh): after a restart, a cookie older than the latest refresh redeems the rotated refresh token again; use a SessionStore that is a SessionLocker with rotating refresh tokens")
 	rg := newRig(t, nil)
 	c := rg.signIn()
 	old := rg.sessionCookie(c)
