@@ -29,6 +29,7 @@ type session struct {
 
 // idClaims are the ID token claims the middleware itself uses.
 type idClaims struct {
+	Issuer    string   `json:"iss"`
 	Subject   string   `json:"sub"`
 	SessionID string   `json:"sid"`
 	Email     string   `json:"email"`

@@ -156,13 +156,17 @@ func (l *Login) loadStored(ctx context.Context, id string) (*session, error) {
 	return s, err
 }
 
-// forThisClient: the session's ID token was issued to this app's client.
-// Another app that shares the SessionSecret and cookie name (staging and
-// production, say) seals sessions that open here; their ID tokens name
-// another audience.
+// forThisClient: the session's ID token was issued to this app's client
+// by this app's issuer. Another app that shares the SessionSecret and
+// cookie name (staging and production, say) seals sessions that open
+// here; their ID tokens name another audience, or the same client id at
+// another issuer.
 func (l *Login) forThisClient(s *session) error {
 	if !contains(s.claims.Audience, l.cfg.Client.ClientID) {
 		return errors.New("session of another client (its ID token's aud)")
+	}
+	if s.claims.Issuer != l.cfg.Issuer {
+		return errors.New("session of another issuer (its ID token's iss)")
 	}
 	return nil
 }
