@@ -21,3 +21,22 @@ func TestProbeAppCookiesKept(t *testing.T) {
 		t.Errorf("the app receives Cookie %q; want its own cookies as sent (web_session_prefs kept, quotes kept)", got)
 	}
 }
+
+// FuzzStripCookies: whatever Cookie header the browser sends, the app
+// never receives one of the middleware's cookies, and nothing panics.
+func FuzzStripCookies(f *testing.F) {
+	f.Add(`web_session=garbage; web_session_prefs=dark; q="a b"`)
+	f.Add(`web_session_1=x;web_session_f_abc=y; ; =; a`)
+	f.Add(" web_session =x;\tweb_session_9=z")
+	j := newJar(DefaultCookieName, false)
+	f.Fuzz(func(t *testing.T, header string) {
+		req := httptest.NewRequest("GET", "/", nil)
+		req.Header.Set("Cookie", header)
+		j.stripCookies(req, req.Cookies())
+		for _, c := range req.Cookies() {
+			if j.owns(c.Name) {
+				t.Errorf("Cookie %q reaches the app after stripping %q", c.Name, header)
+			}
+		}
+	})
+}
