@@ -183,6 +183,42 @@ func TestRandomTwoReplicasRefreshOneSession(t *testing.T) {
 	}
 }
 
+// A replica whose lease wait runs out (the holder died, or is slow) makes
+// no grant of its own: it serves the request with the session as it is,
+// and a later request, once the lease is free, refreshes it.
+func TestRandomLeaseWaitRunsOut(t *testing.T) {
+	store := newHookStore()
+	rg := newRig(t, func(c *Config, _ *fakeIdP) { store.MemoryStore = NewMemoryStore(c.Now); c.SessionStore = store })
+	rg.login.refresher.leaseWait = time.Millisecond
+	c := rg.signIn()
+	value := rg.sessionCookie(c)
+	s, err := rg.login.loadSession(t.Context(), value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := store.LockSession(t.Context(), s.id, time.Hour) // a holder that never finishes
+	if err != nil {
+		t.Fatal(err)
+	}
+	rg.clock.Add(s.expiry.Sub(rg.clock.Now()) - time.Second) // due, still valid
+	if !s.refreshDue(rg.clock.Now()) {
+		t.Fatal("not due for a refresh")
+	}
+	if w := apiRequest(rg.login.Wrap(http.HandlerFunc(rg.serveApp)), value); w.Code != 200 {
+		t.Errorf("while another replica holds the lease: %d; want 200 (served as it is)", w.Code)
+	}
+	if got := rg.idp.refreshGrants.Load(); got != 0 {
+		t.Errorf("%d refresh grants while another replica held the lease; want 0", got)
+	}
+	unlock()
+	if w := apiRequest(rg.login.Wrap(http.HandlerFunc(rg.serveApp)), value); w.Code != 200 {
+		t.Errorf("after the lease was freed: %d; want 200", w.Code)
+	}
+	if got := rg.idp.refreshGrants.Load(); got != 1 {
+		t.Errorf("%d refresh grants after the lease was freed; want 1", got)
+	}
+}
+
 // A store without the optional interfaces still refreshes (one grant per
 // process), and its refreshed session is written back.
 func TestRandomRefreshWithAPlainStore(t *testing.T) {

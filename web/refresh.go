@@ -35,6 +35,8 @@ type refresher struct {
 	closed bool                // set by Close: no new grants
 	calls  map[string]*call    // by session id, while a grant is in flight
 	recent map[string]*session // by session id, the latest refreshed session
+
+	leaseWait time.Duration // leaseWait; tests shorten it before the first request
 }
 
 type call struct {
@@ -44,7 +46,7 @@ type call struct {
 }
 
 func newRefresher(l *Login) *refresher {
-	return &refresher{l: l, calls: map[string]*call{}, recent: map[string]*session{}}
+	return &refresher{l: l, calls: map[string]*call{}, recent: map[string]*session{}, leaseWait: leaseWait}
 }
 
 // refresh returns s refreshed. Callers for the same session share one

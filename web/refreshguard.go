@@ -35,7 +35,7 @@ func (l *Login) refreshStored(ctx context.Context, s *session) (*session, error)
 	if !ok {
 		return l.grantAndWrite(ctx, s)
 	}
-	wait, giveUp := leaseMinPoll, time.Now().Add(leaseWait)
+	wait, giveUp := leaseMinPoll, time.Now().Add(l.refresher.leaseWait)
 	for {
 		unlock, err := locker.LockSession(ctx, s.id, refreshTimeout+leaseSlack)
 		if err == nil {
