@@ -99,7 +99,10 @@
 //
 // # Concurrency
 //
-// A Login is safe for concurrent use; Close stops using its key source. An
+// A Login is safe for concurrent use; Close stops using its key source
+// and cuts the refresh grants in flight; Shutdown (for a rolling restart)
+// lets them finish first, so that a refresh token the provider rotated is
+// not lost. An
 // Identity is safe for concurrent use for the request it belongs to and
 // after it.
 package web

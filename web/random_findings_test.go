@@ -1,6 +1,8 @@
 package web
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -361,4 +363,57 @@ func TestRandomBackChannelLogoutRetryAfterStoreFailure(t *testing.T) {
 	if store.Len() != 0 {
 		t.Errorf("store holds %d sessions after the retried logout; want 0", store.Len())
 	}
+}
+
+// Shutdown (a rolling restart) lets a refresh grant in flight finish and
+// store its session: the next process uses it and makes no grant. Close
+// cuts the grant, and a provider that had rotated the token already
+// refuses the old one next time (TestRandomScenario with
+// WEB_RANDOM_HOT_RESTART=1 showed it).
+func TestRandomShutdownLetsTheGrantFinish(t *testing.T) {
+	var store *MemoryStore
+	rg := newRig(t, func(c *Config, _ *fakeIdP) { store = NewMemoryStore(c.Now); c.SessionStore = store })
+	c := rg.signIn()
+	value := rg.sessionCookie(c)
+	gate := make(chan struct{})
+	rg.idp.refreshGate = gate
+	rg.clock.Add(10 * time.Minute)
+	done := make(chan int)
+	go func() { done <- apiRequest(rg.login.Wrap(http.HandlerFunc(rg.serveApp)), value).Code }()
+	waitGrants(rg, 1)
+	shut := make(chan error)
+	go func() { shut <- rg.login.Shutdown(context.Background()) }()
+	close(gate)
+	if err := <-shut; err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+	if code := <-done; code != 200 {
+		t.Errorf("the request whose grant was in flight: %d; want 200", code)
+	}
+	if w := apiRequest(rg.restarted(store), value); w.Code != 200 {
+		t.Errorf("the next process: %d; want 200", w.Code)
+	}
+	if got := rg.idp.refreshGrants.Load(); got != 1 {
+		t.Errorf("%d refresh grants; want 1 (the grant's session was stored)", got)
+	}
+}
+
+// Shutdown with a context that ends first cuts the grants as Close does,
+// and says so.
+func TestRandomShutdownCutShort(t *testing.T) {
+	rg := newRig(t, nil)
+	c := rg.signIn()
+	gate := make(chan struct{})
+	defer close(gate)
+	rg.idp.refreshGate = gate
+	rg.clock.Add(10 * time.Minute)
+	done := make(chan int)
+	go func() { done <- apiRequest(rg.login.Wrap(http.HandlerFunc(rg.serveApp)), rg.sessionCookie(c)).Code }()
+	waitGrants(rg, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := rg.login.Shutdown(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Shutdown with an ended context: %v; want context.Canceled", err)
+	}
+	<-done
 }
