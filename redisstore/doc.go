@@ -37,7 +37,16 @@
 //
 // Every value is sealed with AES-256-GCM; the additional data is the Redis
 // key and the fence, so a value copied under another key or another fence
-// does not open. [WithOlderKeys] keeps older keys for rotation. Redis keys
+// does not open. The seal does not bind a value to time: someone who can
+// write to Redis could put back an older value of the same key with its
+// fence. Each Store remembers the newest fence it has opened or written
+// per key (until that token's key expires; up to 10,000 keys) and treats
+// an older one as absent, so the next lease's holder requests a new
+// token. A process that starts after such a replay has no memory and
+// accepts it. When Redis loses its data (FLUSHALL, a failover without
+// it), fences start again from 1: a replica that remembers a higher one
+// ignores the shared token until it has stored one itself (one extra
+// token request per replica). [WithOlderKeys] keeps older keys for rotation. Redis keys
 // are hashes of the cache key: neither a token, a secret nor a client id
 // reaches Redis, its MONITOR stream or its dump file in plain text.
 //

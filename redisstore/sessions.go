@@ -32,13 +32,22 @@ import (
 // deleted only if it still carries that tag, so an id that was stored
 // again with other tags is not ended by a stale set member.
 //
+// Fleet refresh: SessionStore is also a [web.SessionLocker] (a lease key
+// per session, SET NX PX, so that one replica redeems a session's refresh
+// token while the others wait for its result) and a [web.SessionReplacer]
+// (a script that writes a refreshed session only over the value it was
+// refreshed from, so that a session deleted by a sign-out or back-channel
+// logout meanwhile stays deleted).
+//
 // Concurrency: safe for concurrent use. Context: every method forwards
 // ctx and bounds each Redis round trip by the call timeout
 // ([WithSessionCallTimeout]). Failures: every method returns an error
 // wrapping [ErrUnavailable] when Redis fails or times out, or at once while
-// the circuit breaker is open. The middleware treats a failed Get as
-// signed out (and clears the cookie), and answers a back-channel logout
-// whose DeleteTag failed with 503. Get of an unknown id returns [web.ErrSessionNotFound].
+// the circuit breaker is open. The middleware keeps the cookie when Get
+// fails and answers a protected request 503; it answers a back-channel
+// logout whose DeleteTag failed with 503 and Retry-After; a failed lease
+// or Replace leaves the session as it is (its refresh is tried again
+// later). Get of an unknown id returns [web.ErrSessionNotFound].
 type SessionStore struct {
 	client  redis.UniversalClient
 	cfg     sessionConfig

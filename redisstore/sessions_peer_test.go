@@ -65,3 +65,25 @@ func TestPeerSessionStore(t *testing.T) {
 		}
 	})
 }
+
+// The session lease and Replace against a real redis-server.
+func TestPeerSessionGuard(t *testing.T) {
+	addr := peerEnv(t, "AUTHORIZER_REDIS_ADDR")
+	prefix := fmt.Sprintf("test:sguard:%d:", time.Now().UnixNano())
+	c := newClient(t, addr)
+	a, err := NewSessionStore(c, WithSessionPrefix(prefix), WithSessionCallTimeout(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewSessionStore(newClient(t, addr), WithSessionPrefix(prefix), WithSessionCallTimeout(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if keys, _ := c.Keys(context.Background(), prefix+"*").Result(); len(keys) > 0 {
+			_ = c.Del(context.Background(), keys...).Err()
+		}
+	})
+	checkSessionLease(t, a, b, func() { _ = c.Del(context.Background(), a.lockKey("id1")).Err() })
+	checkSessionReplace(t, a)
+}

@@ -33,6 +33,7 @@ type Store struct {
 
 	mu     sync.Mutex       // guards leases
 	leases map[string]lease // Redis lock key -> the lease this Store holds
+	marks  *fenceMarks      // the newest fence seen per token key
 }
 
 // lease is one held lease: the random value that proves it is ours, and
@@ -76,7 +77,7 @@ func New(client redis.UniversalClient, key []byte, opts ...Option) (*Store, erro
 	cfg.olderKeys = nil // kept only inside the keyring
 	b := &breaker{failures: cfg.breakerFailures, cooldown: cfg.breakerCooldown,
 		now: cfg.now, logger: cfg.logger}
-	return &Store{client: client, cfg: cfg, ring: ring, breaker: b, leases: map[string]lease{}}, nil
+	return &Store{client: client, cfg: cfg, ring: ring, breaker: b, leases: map[string]lease{}, marks: newFenceMarks()}, nil
 }
 
 // isNilPointer reports a typed nil client of the known types, whose
@@ -121,7 +122,10 @@ func (s *Store) keys(cacheKey string) keys {
 // Load returns the token stored under key, or (nil, nil) when there is
 // none, or when the stored value does not open with the keyring (sealed
 // for another key or fence, by another key, or not by a Store, including
-// a Redis key of another type).
+// a Redis key of another type), or when its fence is older than the
+// newest this Store has opened or written for key while that token's key
+// lives: an older token put back into Redis (see "Encryption" in the
+// package doc).
 func (s *Store) Load(ctx context.Context, key string) (*oauth2.Token, error) {
 	k := s.keys(key)
 	var vals []any
@@ -149,7 +153,23 @@ func (s *Store) Load(ctx context.Context, key string) (*oauth2.Token, error) {
 		s.log(slog.LevelWarn, "redisstore: a stored token does not open; treated as absent")
 		return nil, nil
 	}
+	now := s.cfg.now()
+	if s.marks.older(k.tok, fence, now) {
+		s.log(slog.LevelWarn, "redisstore: a stored token is older than one this replica has seen (put back?); treated as absent")
+		return nil, nil
+	}
+	s.marks.opened(k.tok, fence, now.Add(s.keyTTL(tok, now)), now)
 	return tok, nil
+}
+
+// keyTTL is the TTL of tok's Redis key: DefaultTTLMargin (see
+// [WithTTLMargin]) past its expiry, or the no-expiry TTL.
+func (s *Store) keyTTL(tok *oauth2.Token, now time.Time) time.Duration {
+	ttl := s.cfg.noExpiryTTL
+	if !tok.Expiry.IsZero() {
+		ttl = min(max(tok.Expiry.Sub(now), 0), maxTokenTTL) + s.cfg.ttlMargin
+	}
+	return max(ttl, time.Millisecond)
 }
 
 // Store saves tok under key, sealed. Under a lease this Store holds (see
@@ -169,16 +189,21 @@ func (s *Store) Store(ctx context.Context, key string, tok *oauth2.Token) error 
 		return err
 	}
 	var expiryMS int64
-	ttl := s.cfg.noExpiryTTL
 	if !tok.Expiry.IsZero() {
 		expiryMS = tok.Expiry.UnixMilli()
-		ttl = min(max(tok.Expiry.Sub(s.cfg.now()), 0), maxTokenTTL) + s.cfg.ttlMargin
 	}
-	ttl = max(ttl, time.Millisecond)
-	return s.do(ctx, func(ctx context.Context) error {
-		return storeScript.Run(ctx, s.client, []string{k.tok},
-			fence, sealed, expiryMS, ttl.Milliseconds()).Err()
+	now := s.cfg.now()
+	ttl := s.keyTTL(tok, now)
+	var written int64
+	err = s.do(ctx, func(ctx context.Context) (err error) {
+		written, err = storeScript.Run(ctx, s.client, []string{k.tok},
+			fence, sealed, expiryMS, ttl.Milliseconds()).Int64()
+		return err
 	})
+	if err == nil && written == 1 {
+		s.marks.wrote(k.tok, fence, now.Add(ttl), now)
+	}
+	return err
 }
 
 // maxTokenTTL caps the time to a token's expiry that its TTL counts: an
@@ -189,6 +214,7 @@ const maxTokenTTL = 10 * 365 * 24 * time.Hour
 // Delete removes the token under key.
 func (s *Store) Delete(ctx context.Context, key string) error {
 	k := s.keys(key)
+	s.marks.forget(k.tok)
 	return s.do(ctx, func(ctx context.Context) error { return s.client.Del(ctx, k.tok).Err() })
 }
 

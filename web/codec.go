@@ -24,10 +24,12 @@ type session struct {
 	refresh string
 
 	claims idClaims // read from idToken's payload, not encoded
+	stored []byte   // store mode: the sealed value the store holds for it, not encoded
 }
 
 // idClaims are the ID token claims the middleware itself uses.
 type idClaims struct {
+	Issuer    string   `json:"iss"`
 	Subject   string   `json:"sub"`
 	SessionID string   `json:"sid"`
 	Email     string   `json:"email"`

@@ -74,6 +74,8 @@ type Config struct {
 	SessionLifetime time.Duration
 	// SessionStore keeps sessions on the server; the cookie then carries
 	// only a sealed session id. Optional; default none (cookie sessions).
+	// A store shared by replicas should also be a [SessionLocker] and a
+	// [SessionReplacer] (see "Refresh" in the package doc).
 	SessionStore SessionStore
 	// IdentityHeaders sets X-Forwarded-User and X-Forwarded-Email on the
 	// request the app receives; an inbound request's own copies are

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/textproto"
 	"strconv"
 	"strings"
 	"time"
@@ -37,9 +38,19 @@ func (j jar) chunkName(i int) string {
 
 func (j jar) flowPrefix() string { return j.name + "_f_" }
 
-// owns reports whether a cookie name is one of the middleware's.
+// owns reports whether a cookie name is one of the middleware's: the
+// session cookie, its chunks (name_1 … name_9) and the flow cookies
+// (name_f_…). Other names that start like them are the app's.
 func (j jar) owns(name string) bool {
-	return name == j.name || strings.HasPrefix(name, j.name+"_")
+	if name == j.name || strings.HasPrefix(name, j.flowPrefix()) {
+		return true
+	}
+	for i := 1; i < maxChunks; i++ {
+		if name == j.chunkName(i) {
+			return true
+		}
+	}
+	return false
 }
 
 func (j jar) cookie(name, value string, maxAge time.Duration) *http.Cookie {
@@ -113,19 +124,25 @@ func (j jar) clearChunks(w http.ResponseWriter, r *http.Request, from int) {
 }
 
 // stripCookies removes the middleware's cookies from the request the app
-// receives.
+// receives. The app's cookies are kept as the browser sent them (the
+// header's own bytes, quotes and all), not rebuilt from the parsed ones.
 func (j jar) stripCookies(r *http.Request, all []*http.Cookie) {
-	kept := make([]string, 0, len(all))
 	mine := false
 	for _, c := range all {
-		if j.owns(c.Name) {
-			mine = true
-			continue
-		}
-		kept = append(kept, c.Name+"="+c.Value)
+		mine = mine || j.owns(c.Name)
 	}
 	if !mine {
 		return
+	}
+	var kept []string
+	for _, line := range r.Header.Values("Cookie") {
+		for _, pair := range strings.Split(line, ";") {
+			pair = textproto.TrimString(pair)
+			name, _, _ := strings.Cut(pair, "=")
+			if pair != "" && !j.owns(textproto.TrimString(name)) {
+				kept = append(kept, pair)
+			}
+		}
 	}
 	r.Header.Del("Cookie")
 	if len(kept) > 0 {

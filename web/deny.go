@@ -77,6 +77,13 @@ type seenSet struct {
 
 func newSeenSet() *seenSet { return &seenSet{seen: map[string]time.Time{}} }
 
+// forget drops jti: its logout failed on our side, and will come again.
+func (s *seenSet) forget(jti string) {
+	s.mu.Lock()
+	delete(s.seen, jti)
+	s.mu.Unlock()
+}
+
 // first reports whether jti is new, and remembers it.
 func (s *seenSet) first(jti string, iat, now time.Time) bool {
 	s.mu.Lock()

@@ -62,6 +62,26 @@
 // the refreshed session (and a new cookie) instead of redeeming the rotated
 // refresh token again. A refused refresh ends the session.
 //
+// Within one process that holds for cookie sessions and stored ones alike.
+// Across processes (replicas, or the old and the new process of a
+// restart) only a [Config].SessionStore can coordinate: when it is a
+// [SessionLocker], one replica redeems a session's refresh token while the
+// others wait (up to 10 s) for the session it stores, then use it; if the
+// wait runs out, or the store fails, the request is served with the
+// session as it is (its access token is refreshed ahead of expiry, so
+// usually still valid) and a later request tries again. When it is a
+// [SessionReplacer], the refreshed session is written only over the value
+// it was refreshed from, so a session deleted meanwhile (sign-out, or a
+// back-channel logout taken by any replica) stays deleted. [MemoryStore]
+// and the Redis store (package redisstore) are both; a custom store
+// without them keeps working, one refresh per session per process.
+// Cookie sessions have no shared state: a cookie older than the latest
+// refresh that reaches another process (a replica, or this app after a
+// restart) redeems the rotated refresh token again, and a provider that
+// rotates refresh tokens refuses it and signs the user out. With rotating
+// refresh tokens and more than one process, use a SessionStore that is a
+// SessionLocker.
+//
 // # Logout
 //
 // Sign-out is a POST to [Config].SignOutPath whose Origin (or Referer) is the
@@ -71,11 +91,18 @@
 // tokens posted to [Config].BackChannelLogoutPath are verified (signature, iss,
 // aud, iat, events, sid or sub, no nonce, jti not seen before) and end every
 // session of that sid or sub: deleted from the store, and refused in this
-// process through a deny list.
+// process through a deny list. A refused token is answered 400; a logout
+// that fails on this side (the Login closed or closing, the provider's
+// keys or the session store unavailable) is answered 503 with
+// Retry-After, and its token is not remembered as seen, so that the
+// provider's retry is taken.
 //
 // # Concurrency
 //
-// A Login is safe for concurrent use; Close stops using its key source. An
+// A Login is safe for concurrent use; Close stops using its key source
+// and cuts the refresh grants in flight; Shutdown (for a rolling restart)
+// lets them finish first, so that a refresh token the provider rotated is
+// not lost. An
 // Identity is safe for concurrent use for the request it belongs to and
 // after it.
 package web

@@ -65,7 +65,10 @@ func (id *Identity) Decode(v any) error {
 }
 
 // Authorize returns the user's access token, refreshed first when due.
-// The token must not be modified. Once the session has ended in this
+// When that refresh fails without being refused (the provider or the
+// session store failing, another replica's refresh outlasting its wait)
+// and the token has not expired, it returns the token as it is. The token
+// must not be modified. Once the session has ended in this
 // process (sign-out, back-channel logout, a refused refresh) it is an
 // *[authorizer.InvalidCredentialsError].
 func (id *Identity) Authorize(ctx context.Context) (*oauth2.Token, error) {
@@ -73,10 +76,17 @@ func (id *Identity) Authorize(ctx context.Context) (*oauth2.Token, error) {
 	if id.l.denied.denies(s) {
 		return nil, &authorizer.InvalidCredentialsError{Err: errors.New("web: the session ended; sign in again")}
 	}
-	if s.refreshDue(id.l.cfg.Now()) {
-		return id.refresh(ctx, s)
+	now := id.l.cfg.Now()
+	if !s.refreshDue(now) {
+		return s.token(), nil
 	}
-	return s.token(), nil
+	tok, err := id.refresh(ctx, s)
+	if err != nil && temporary(err) && ctx.Err() == nil && now.Before(s.expiry) {
+		// Not refused (the provider or the store failing, another
+		// replica's refresh still running): the token is still valid.
+		return s.token(), nil
+	}
+	return tok, err
 }
 
 // Expired reports whether tok is within its expiration gap.

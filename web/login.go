@@ -105,12 +105,41 @@ func (l *Login) setUpVerifiers() error {
 
 // Close ends the refresh grants in flight (waiting for their goroutines)
 // and stops the key source; requests after Close that need keys or a
-// refresh fail.
+// refresh fail. For a restart, prefer [Login.Shutdown].
 func (l *Login) Close() error {
 	l.refresher.close()
 	l.stop()
 	l.running.Wait()
 	return l.keys.Close()
+}
+
+// Shutdown is Close for a rolling restart: it refuses new refresh grants
+// at once (requests then use their sessions as they are), lets the grants
+// in flight finish and store their sessions, and ends those still running
+// when ctx ends, as Close does. A grant cut short may have been answered
+// by the provider already: with rotating refresh tokens the new one is
+// lost, and the next redemption of the old one is refused (and, with
+// reuse detection, revokes the grant). It returns ctx.Err() when ctx
+// ended first, else what Close would.
+func (l *Login) Shutdown(ctx context.Context) error {
+	l.refresher.close()
+	done := make(chan struct{})
+	go func() { // ends when the grants do; stop below ends them
+		l.running.Wait()
+		close(done)
+	}()
+	var cut error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		cut = ctx.Err()
+	}
+	l.stop()
+	<-done
+	if err := l.keys.Close(); err != nil {
+		return err
+	}
+	return cut
 }
 
 // Wrap returns a handler that serves the middleware's own paths, requires a

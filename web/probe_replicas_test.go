@@ -11,9 +11,10 @@ import (
 // TestProbeRefreshOnTwoReplicasKeepsTheUser: with a shared SessionStore and
 // rotating refresh tokens, two replicas that see the same expired session
 // at once must not sign the user out (oauth2-proxy #1006 across replicas).
+// Fails on the old code: two grants, the second refused.
 func TestProbeRefreshOnTwoReplicasKeepsTheUser(t *testing.T) {
-	store := NewMemoryStore(nil)
-	a := newRig(t, func(c *Config, _ *fakeIdP) { c.SessionStore = store })
+	store := newHookStore()
+	a := newRig(t, func(c *Config, _ *fakeIdP) { store.MemoryStore = NewMemoryStore(c.Now); c.SessionStore = store })
 	b, err := New(a.login.cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -40,15 +41,17 @@ func TestProbeRefreshOnTwoReplicasKeepsTheUser(t *testing.T) {
 			codes[i] = w.Code
 		}()
 	}
-	for a.idp.refreshGrants.Load() < 2 {
-		time.Sleep(time.Millisecond)
-	}
+	// One replica's grant is in flight; the other waits for its result
+	// (the old code: made a second grant).
+	waitGrants(a, 1)
+	store.waitRefusedOr(func() bool { return a.idp.refreshGrants.Load() >= 2 })
 	close(gate)
 	wg.Wait()
 	after := a.status(cookies...)
 	if codes[0] != 200 || codes[1] != 200 || after != 200 {
-		t.Skipf("FINDING (medium): two replicas refreshing one stored session at once each redeem the refresh token; "+
-			"with rotation one is refused and the session is ended for both (replica statuses %v, then %d). "+
-			"The one-refresh-per-session guarantee holds per process only; a cross-replica lease in the store is needed", codes, after)
+		t.Errorf("replica statuses %v, then %d; want 200s (two replicas refreshing one stored session each redeemed the refresh token)", codes, after)
+	}
+	if got := a.idp.refreshGrants.Load(); got != 1 {
+		t.Errorf("%d refresh grants; want 1 (the store's lease lets one replica refresh)", got)
 	}
 }

@@ -216,7 +216,9 @@ func (sc *scenario) restart(idpTr *http.Transport, rotate bool) {
 	})
 	sc.handler.Store(&h)
 	if old != nil {
-		old.Close()
+		// A rolling restart: the grants in flight finish (Close would
+		// cut them after the provider may have rotated the token).
+		old.Shutdown(context.Background())
 	}
 }
 
@@ -369,12 +371,25 @@ func (sc *scenario) backChannel(rng *rand.Rand, browsers []*rndBrowser) {
 		sc.markEnding("sub:" + sub) // and any login of sub in progress
 	}
 	tok := sc.idp.logoutToken(sub, tokSid, nil)
-	resp, err := http.PostForm(sc.front.URL+"/backchannel-logout", url.Values{"logout_token": {tok}})
-	if err != nil {
-		sc.violate("back-channel logout: %v", err)
-		return
+	var resp *http.Response
+	for try := 0; ; try++ {
+		var err error
+		resp, err = http.PostForm(sc.front.URL+"/backchannel-logout", url.Values{"logout_token": {tok}})
+		if err != nil {
+			sc.violate("back-channel logout: %v", err)
+			return
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable || try == 20 {
+			break
+		}
+		// A Login closing for a restart: the provider retries, as
+		// Retry-After asks (without waiting: nothing here is timed).
+		sc.count("event: back-channel logout answered 503, retried")
+		if resp.Header.Get("Retry-After") == "" {
+			sc.violate("back-channel logout answered 503 without Retry-After")
+		}
 	}
-	resp.Body.Close()
 	if resp.StatusCode != 200 {
 		sc.violate("back-channel logout answered %d", resp.StatusCode)
 		return

@@ -35,6 +35,8 @@ type refresher struct {
 	closed bool                // set by Close: no new grants
 	calls  map[string]*call    // by session id, while a grant is in flight
 	recent map[string]*session // by session id, the latest refreshed session
+
+	leaseWait time.Duration // leaseWait; tests shorten it before the first request
 }
 
 type call struct {
@@ -44,7 +46,7 @@ type call struct {
 }
 
 func newRefresher(l *Login) *refresher {
-	return &refresher{l: l, calls: map[string]*call{}, recent: map[string]*session{}}
+	return &refresher{l: l, calls: map[string]*call{}, recent: map[string]*session{}, leaseWait: leaseWait}
 }
 
 // refresh returns s refreshed. Callers for the same session share one
@@ -98,9 +100,12 @@ func (f *refresher) run(c *call, s *session) {
 	// went away. Close ends it.
 	ctx, cancel := context.WithTimeout(f.l.life, refreshTimeout)
 	defer cancel()
-	ns, err := f.l.refreshGrant(ctx, s)
-	if err == nil && f.l.cfg.SessionStore != nil {
-		err = f.l.restoreSession(ctx, ns)
+	var ns *session
+	var err error
+	if f.l.cfg.SessionStore != nil {
+		ns, err = f.l.refreshStored(ctx, s)
+	} else {
+		ns, err = f.l.refreshGrant(ctx, s)
 	}
 	f.mu.Lock()
 	delete(f.calls, s.id)
@@ -130,24 +135,6 @@ func (f *refresher) remember(ns *session) {
 		}
 	}
 	f.recent[ns.id] = ns
-}
-
-// restoreSession writes a refreshed session back to the store, unless it
-// ended while its refresh was in flight (a back-channel logout or sign-out
-// here, or its deletion from the store by another replica): storing it
-// again would bring it back on every replica. A deletion between the Get
-// and the Put can still be undone; closing that needs a conditional Put.
-func (l *Login) restoreSession(ctx context.Context, ns *session) error {
-	if l.denied.denies(ns) {
-		return errSessionEnded
-	}
-	if _, err := l.cfg.SessionStore.Get(ctx, ns.id); err != nil {
-		if errors.Is(err, ErrSessionNotFound) {
-			return errSessionEnded
-		}
-		return err
-	}
-	return l.storeSession(ctx, ns)
 }
 
 // close refuses new grants from now on.

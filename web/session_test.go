@@ -46,7 +46,7 @@ func jwtOfSize(size int, alg string, sigLen int, claims map[string]any) string {
 // 1,081 B, access token 1,450 B, refresh token 872 B.
 func realisticSession(refresh string) *session {
 	now := time.Unix(1_800_000_000, 0)
-	common := map[string]any{"iss": "https://login.example.com/realms/main", "sub": "3f1c2a9e-58b2-4c1e-9d7a-0b6e5f4d3c21",
+	common := map[string]any{"iss": "https://id.example", "sub": "3f1c2a9e-58b2-4c1e-9d7a-0b6e5f4d3c21",
 		"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(), "auth_time": now.Unix(), "sid": "6a1f0e2c-3b4d-4e5f-8a9b-0c1d2e3f4a5b",
 		"email": "jane.doe@example.com", "email_verified": true, "name": "Jane Doe", "preferred_username": "jane.doe"}
 	id := map[string]any{"aud": "web-app", "azp": "web-app", "nonce": randomString(32), "at_hash": randomString(16)}

@@ -76,12 +76,14 @@ func (l *Login) refreshSession(w http.ResponseWriter, r *http.Request, s *sessio
 }
 
 // temporary: the provider did not refuse the refresh. A grant cut short
-// (Close, refreshTimeout, the request gone) is temporary here, even though
+// (Close, refreshTimeout, the request gone), a failing SessionStore, and
+// another replica's refresh still running are temporary here, even though
 // an AuthorizationError reports a cancelled call as not worth retrying:
 // ending the session for it would delete it from a shared store when one
 // replica shuts down.
 func temporary(err error) bool {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, authorizer.ErrClosed) {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, authorizer.ErrClosed) ||
+		errors.Is(err, errStoreUnavailable) || errors.Is(err, errRefreshElsewhere) {
 		return true
 	}
 	var t interface{ Temporary() bool }
@@ -122,7 +124,14 @@ func (l *Login) loadSession(ctx context.Context, value string) (*session, error)
 	if !ok {
 		return nil, errors.New("session id does not open (tampered, or sealed with another secret)")
 	}
-	blob, err := l.cfg.SessionStore.Get(ctx, string(id))
+	return l.loadStored(ctx, string(id))
+}
+
+// loadStored reads and opens the session the store holds under id. The
+// error wraps errStoreUnavailable when the store failed, and is
+// ErrSessionNotFound when it holds nothing.
+func (l *Login) loadStored(ctx context.Context, id string) (*session, error) {
+	blob, err := l.cfg.SessionStore.Get(ctx, id)
 	if err != nil && !errors.Is(err, ErrSessionNotFound) {
 		return nil, fmt.Errorf("%w: %w", errStoreUnavailable, err)
 	}
@@ -134,23 +143,30 @@ func (l *Login) loadSession(ctx context.Context, value string) (*session, error)
 		return nil, errors.New("stored session does not open")
 	}
 	s, err := decodeSession(plain)
-	if err == nil && s.id != string(id) {
+	if err == nil && s.id != id {
 		// The store returned another session's value for this id.
 		return nil, errors.New("stored session belongs to another id")
 	}
 	if err == nil {
 		err = l.forThisClient(s)
 	}
+	if err == nil {
+		s.stored = blob
+	}
 	return s, err
 }
 
-// forThisClient: the session's ID token was issued to this app's client.
-// Another app that shares the SessionSecret and cookie name (staging and
-// production, say) seals sessions that open here; their ID tokens name
-// another audience.
+// forThisClient: the session's ID token was issued to this app's client
+// by this app's issuer. Another app that shares the SessionSecret and
+// cookie name (staging and production, say) seals sessions that open
+// here; their ID tokens name another audience, or the same client id at
+// another issuer.
 func (l *Login) forThisClient(s *session) error {
 	if !contains(s.claims.Audience, l.cfg.Client.ClientID) {
 		return errors.New("session of another client (its ID token's aud)")
+	}
+	if s.claims.Issuer != l.cfg.Issuer {
+		return errors.New("session of another issuer (its ID token's iss)")
 	}
 	return nil
 }
@@ -158,9 +174,17 @@ func (l *Login) forThisClient(s *session) error {
 // storeSession writes s to the session store, tagged with its sid and sub
 // for back-channel logout.
 func (l *Login) storeSession(ctx context.Context, s *session) error {
-	ttl := l.cfg.SessionLifetime - l.cfg.Now().Sub(s.created)
-	blob := l.sessions.seal(s.encode(), adStore)
-	return l.cfg.SessionStore.Put(ctx, s.id, []byte(blob), sessionTags(s), ttl)
+	blob := []byte(l.sessions.seal(s.encode(), adStore))
+	if err := l.cfg.SessionStore.Put(ctx, s.id, blob, sessionTags(s), l.storeTTL(s)); err != nil {
+		return err
+	}
+	s.stored = blob
+	return nil
+}
+
+// storeTTL is how long the store keeps s: the rest of its lifetime.
+func (l *Login) storeTTL(s *session) time.Duration {
+	return l.cfg.SessionLifetime - l.cfg.Now().Sub(s.created)
 }
 
 func sessionTags(s *session) []string {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"sync"
@@ -30,10 +31,52 @@ type SessionStore interface {
 	DeleteTag(ctx context.Context, tag string) error
 }
 
+// ErrSessionLocked is what a [SessionLocker]'s LockSession returns while
+// another holder has the session's lease.
+var ErrSessionLocked = errors.New("web: session locked by another refresh")
+
+// ErrSessionChanged is what a [SessionReplacer]'s Replace returns when the
+// id holds another value than the one the caller read.
+var ErrSessionChanged = errors.New("web: stored session changed")
+
+// SessionLocker is an optional interface of a [SessionStore]: a lease per
+// session, so that of the replicas that find one session due for a
+// refresh at once, one redeems its refresh token and the others wait for
+// the value it stores (a provider that rotates refresh tokens refuses the
+// second redemption, and with reuse detection revokes the grant). Without
+// it the middleware runs one refresh per session per process only.
+//
+// LockSession takes id's lease for ttl, or returns [ErrSessionLocked]
+// while another holder has it; any other error is the store failing.
+// unlock releases the lease if it is still this holder's (one that
+// expired and was taken over is left alone); it is called once, and does
+// not take a context (it bounds its own call). Implementations must be
+// safe for concurrent use and honour ctx.
+type SessionLocker interface {
+	LockSession(ctx context.Context, id string, ttl time.Duration) (unlock func(), err error)
+}
+
+// SessionReplacer is an optional interface of a [SessionStore]: a
+// compare-and-swap write. The middleware writes a refreshed session with
+// it, so that a session deleted meanwhile (a sign-out, or a back-channel
+// logout taken by any replica) stays deleted. Without it the middleware
+// reads the id before its Put, and a deletion between the two is undone.
+//
+// Replace stores value under id with tags for ttl, as Put does, only if
+// id still holds old (the exact bytes Get returned); otherwise it writes
+// nothing and returns [ErrSessionNotFound] when id holds nothing, or
+// [ErrSessionChanged] when it holds another value. Implementations must
+// be safe for concurrent use and honour ctx.
+type SessionReplacer interface {
+	Replace(ctx context.Context, id string, old, value []byte, tags []string, ttl time.Duration) error
+}
+
 // MemoryStore is a SessionStore in this process's memory, for a single
 // replica (sessions are lost on restart). Expired entries are dropped when
 // read and on every Put that finds the store over 1,000 entries larger than
-// at its last sweep. The zero value is not usable; call NewMemoryStore.
+// at its last sweep. It is also a [SessionLocker] and a [SessionReplacer]
+// (which matters when several Logins of one process share it). The zero
+// value is not usable; call NewMemoryStore.
 type MemoryStore struct {
 	now func() time.Time
 
@@ -41,6 +84,13 @@ type MemoryStore struct {
 	items map[string]memItem             // by id
 	tags  map[string]map[string]struct{} // tag → ids
 	swept int                            // len(items) after the last sweep
+	locks map[string]memLock             // by id, the refresh leases
+	lockN uint64                         // the last lease's number
+}
+
+type memLock struct {
+	n       uint64 // tells this lease from a later one of the same id
+	expires time.Time
 }
 
 type memItem struct {
@@ -49,7 +99,11 @@ type memItem struct {
 	expires time.Time
 }
 
-var _ SessionStore = (*MemoryStore)(nil)
+var (
+	_ SessionStore    = (*MemoryStore)(nil)
+	_ SessionLocker   = (*MemoryStore)(nil)
+	_ SessionReplacer = (*MemoryStore)(nil)
+)
 
 // NewMemoryStore returns an empty MemoryStore. now is the clock; nil means
 // time.Now.
@@ -57,7 +111,8 @@ func NewMemoryStore(now func() time.Time) *MemoryStore {
 	if now == nil {
 		now = time.Now
 	}
-	return &MemoryStore{now: now, items: map[string]memItem{}, tags: map[string]map[string]struct{}{}}
+	return &MemoryStore{now: now, items: map[string]memItem{},
+		tags: map[string]map[string]struct{}{}, locks: map[string]memLock{}}
 }
 
 // Get implements SessionStore.
@@ -76,6 +131,51 @@ func (m *MemoryStore) Get(_ context.Context, id string) ([]byte, error) {
 func (m *MemoryStore) Put(_ context.Context, id string, value []byte, tags []string, ttl time.Duration) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.put(id, value, tags, ttl)
+	return nil
+}
+
+// Replace implements [SessionReplacer].
+func (m *MemoryStore) Replace(_ context.Context, id string, old, value []byte, tags []string, ttl time.Duration) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	it, ok := m.items[id]
+	switch {
+	case !ok || !m.now().Before(it.expires):
+		m.drop(id)
+		return ErrSessionNotFound
+	case !bytes.Equal(it.value, old):
+		return ErrSessionChanged
+	}
+	m.put(id, value, tags, ttl)
+	return nil
+}
+
+// LockSession implements [SessionLocker].
+func (m *MemoryStore) LockSession(_ context.Context, id string, ttl time.Duration) (func(), error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	if l, ok := m.locks[id]; ok && now.Before(l.expires) {
+		return nil, ErrSessionLocked
+	}
+	m.lockN++
+	n := m.lockN
+	m.locks[id] = memLock{n: n, expires: now.Add(ttl)}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			m.mu.Lock()
+			defer m.mu.Unlock()
+			if m.locks[id].n == n {
+				delete(m.locks, id)
+			}
+		})
+	}, nil
+}
+
+// put replaces id; m.mu is held.
+func (m *MemoryStore) put(id string, value []byte, tags []string, ttl time.Duration) {
 	m.drop(id)
 	if len(m.items) > m.swept+1000 {
 		m.sweep()
@@ -87,7 +187,6 @@ func (m *MemoryStore) Put(_ context.Context, id string, value []byte, tags []str
 		}
 		m.tags[t][id] = struct{}{}
 	}
-	return nil
 }
 
 // Delete implements SessionStore.
@@ -136,6 +235,11 @@ func (m *MemoryStore) sweep() {
 	for id, it := range m.items {
 		if !now.Before(it.expires) {
 			m.drop(id)
+		}
+	}
+	for id, l := range m.locks {
+		if !now.Before(l.expires) {
+			delete(m.locks, id)
 		}
 	}
 	m.swept = len(m.items)
