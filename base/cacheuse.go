@@ -65,7 +65,7 @@ func (t *Transport) lockCache(ctx context.Context) (func(), bool) {
 	}
 	lctx, cancel := context.WithTimeout(ctx, min(maxLockWait, t.cfg.fetchTimeout/4))
 	defer cancel()
-	unlock, err := l.Lock(lctx, t.cfg.cacheKey)
+	unlock, err := t.lockBounded(lctx, l)
 	if err != nil {
 		t.log(slog.LevelWarn, "token cache lock failed; requesting a token without it", slog.String("error", err.Error()))
 		return nil, false
@@ -140,6 +140,32 @@ func (t *Transport) deleteCached(ctx context.Context, tok *oauth2.Token) {
 	}
 	t.log(slog.LevelDebug, "refused token deleted from the token cache",
 		slog.String("token", data.Fingerprint(tok.AccessToken)))
+}
+
+// lockBounded calls l.Lock, but waits for it only until ctx is done: a
+// Lock that ignores ctx (against the CacheLocker contract) must not hold
+// the token request. A lock obtained after that is released at once.
+func (t *Transport) lockBounded(ctx context.Context, l CacheLocker) (func() error, error) {
+	type result struct {
+		unlock func() error
+		err    error
+	}
+	ch := make(chan result, 1)
+	go func() { // ends when Lock returns
+		unlock, err := l.Lock(ctx, t.cfg.cacheKey)
+		ch <- result{unlock, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.unlock, r.err
+	case <-ctx.Done():
+		go func() { // ends when the late Lock returns
+			if r := <-ch; r.err == nil && r.unlock != nil {
+				_ = r.unlock()
+			}
+		}()
+		return nil, context.Cause(ctx)
+	}
 }
 
 // toCache stores a new token; a failure is logged, not returned.

