@@ -152,11 +152,19 @@ func (t *Transport) lockBounded(ctx context.Context, l CacheLocker) (func() erro
 	}
 	ch := make(chan result, 1)
 	go func() { // ends when Lock returns
+		defer func() {
+			if p := recover(); p != nil { // a panic in the cache is a failed lock, as on the caller's goroutine
+				ch <- result{nil, &panicError{value: p}}
+			}
+		}()
 		unlock, err := l.Lock(ctx, t.cfg.cacheKey)
 		ch <- result{unlock, err}
 	}()
 	select {
 	case r := <-ch:
+		if pe, ok := r.err.(*panicError); ok {
+			panic(pe.value) // recovered by obtainRecovered, like a panic of Load
+		}
 		return r.unlock, r.err
 	case <-ctx.Done():
 		go func() { // ends when the late Lock returns
