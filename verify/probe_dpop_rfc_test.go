@@ -206,9 +206,10 @@ func TestProbeDPoPCnfStrictness(t *testing.T) {
 	}
 	mtls := token(rsaKey(0), "RS256", "", with(goodClaims(), "cnf", map[string]any{"x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"}))
 	if _, err := v.Verify(context.Background(), mtls); err == nil {
-		t.Skip("FINDING (medium): verify/claims.go:149 confirmationJKT: a token with a cnf claim but no jkt (e.g. RFC 8705 " +
-			"cnf.x5t#S256, certificate-bound) is accepted by Verify as a plain bearer token; the docs promise a bound " +
-			"token is never accepted as Bearer. Refuse any cnf without a confirmation method the verifier checks (TokenDPoPBinding).")
+		t.Skip("FINDING (low; named in docs/readme/dpop-verify.md but not in Verify's doc): verify/claims.go:149 confirmationJKT / " +
+			"verifier.go:133: a token with a cnf claim but no jkt (RFC 8705 cnf.x5t#S256, certificate-bound) is accepted by Verify " +
+			"as a plain bearer token, so its binding is silently dropped (RFC 8705 §3 requires the RS to check it). Refuse any cnf " +
+			"holding no confirmation method the verifier checks (TokenDPoPBinding), or name the exception in Verify's doc.")
 	}
 }
 
