@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"testing"
+	"time"
 
 	authorizer "github.com/seed-d44eba79/authorizer"
 )
@@ -39,5 +40,30 @@ func TestProbeDPoPReplayCacheFloodByOneKey(t *testing.T) {
 	}
 	if err != nil {
 		t.Fatalf("victim refused otherwise: %v", err)
+	}
+}
+
+// tokenerror.go's ErrDPoPReplayCacheFull doc: "The *InvalidTokenError
+// carrying it reports Temporary"; VerifyDPoP's doc: an
+// *authorizer.AuthorizationError (Temporary, RetryAfter set). Both can't
+// hold; check what callers get.
+func TestProbeDPoPReplayFullErrorType(t *testing.T) {
+	c := newClock()
+	v := newDPoPVerifier(t, c, WithDPoPReplayCacheSize(1))
+	now := c.Now()
+	tok := boundToken(dpKey.Thumbprint())
+	if _, err := v.VerifyDPoP(context.Background(), tok, mustProof(t, dpKey, "GET", dpTarget, tok, "", now), "GET", dpTarget); err != nil {
+		t.Fatal(err)
+	}
+	_, err := v.VerifyDPoP(context.Background(), tok, mustProof(t, dpKey, "GET", dpTarget, tok, "", now), "GET", dpTarget)
+	var ae *authorizer.AuthorizationError
+	if !errors.Is(err, authorizer.ErrDPoPReplayCacheFull) || !errors.As(err, &ae) || !ae.Temporary() || ae.RetryAfter < time.Second {
+		t.Fatalf("err %T %v; want a temporary AuthorizationError with RetryAfter (VerifyDPoP's doc)", err, err)
+	}
+	var ite *authorizer.InvalidTokenError
+	if !errors.As(err, &ite) {
+		t.Skip("FINDING (low, doc): tokenerror.go:71-75 says ErrDPoPReplayCacheFull is carried by an *InvalidTokenError that reports " +
+			"Temporary; it is carried by an *AuthorizationError (StatusCode 503, RetryAfter), as verify/dpop.go:59 says. Fix the " +
+			"tokenerror.go sentence.")
 	}
 }
