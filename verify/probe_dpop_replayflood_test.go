@@ -32,7 +32,7 @@ func TestProbeDPoPReplayCacheFloodByOneKey(t *testing.T) {
 	victim := boundToken(dpKey2.Thumbprint())
 	_, err := v.VerifyDPoP(context.Background(), victim, mustProof(t, dpKey2, "GET", dpTarget, victim, "", now), "GET", dpTarget)
 	if errors.Is(err, authorizer.ErrDPoPReplayCacheFull) {
-		t.Skip("FINDING (medium): verify/dpopreplay.go:415 record: the replay cache is one global pool, so ONE key's proofs " +
+		t.Skip("FINDING (medium): verify/dpopreplay.go:52 record: the replay cache is one global pool, so ONE key's proofs " +
 			"(any customer with one bound token signs 100 000 valid proofs in ~5 s of CPU) fill it and every other client's DPoP " +
 			"request gets 503 for up to DefaultDPoPProofAge (5 min). The defaults also cap a Verifier at ~333 DPoP requests/s " +
 			"(100 000 / 300 s), which WithDPoPReplayCacheSize's doc does not state. Fix: a per-jkt quota (refuse only the key " +

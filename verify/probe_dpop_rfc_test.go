@@ -86,7 +86,7 @@ func TestProbeDPoPHTUSyntaxNormalisation(t *testing.T) {
 		}
 	}
 	if len(failed) > 0 {
-		t.Skip("FINDING (low): verify/dpop.go:116 sameTarget / dpop/proof.go:370 TargetURI do no RFC 3986 §6.2.2/§6.2.3 normalisation " +
+		t.Skip("FINDING (low): verify/dpop.go:116 sameTarget / dpop/proof.go:141 TargetURI do no RFC 3986 §6.2.2/§6.2.3 normalisation " +
 			"(RFC 9449 §4.3 SHOULD); refused: " + strings.Join(failed, "; "))
 	}
 }
