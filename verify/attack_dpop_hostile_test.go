@@ -162,8 +162,14 @@ func TestAttackDPoPJWKMismatch(t *testing.T) {
 	}{
 		{"RSA jwk, ES256", "ES256", rsaJWK},
 		{"EC P-256 jwk, RS256", "RS256", map[string]any{"kty": "EC", "crv": "P-256", "x": ecJ["x"], "y": ecJ["y"]}},
-		{"P-384 jwk, ES256", "ES256", func() map[string]any { b, _ := p384.PublicKey.Bytes(); return map[string]any{"kty": "EC", "crv": "P-384", "x": b64(b[1:49]), "y": b64(b[49:])} }()},
-		{"P-384 coordinates called P-256", "ES256", func() map[string]any { b, _ := p384.PublicKey.Bytes(); return map[string]any{"kty": "EC", "crv": "P-256", "x": b64(b[1:49]), "y": b64(b[49:])} }()},
+		{"P-384 jwk, ES256", "ES256", func() map[string]any {
+			b, _ := p384.PublicKey.Bytes()
+			return map[string]any{"kty": "EC", "crv": "P-384", "x": b64(b[1:49]), "y": b64(b[49:])}
+		}()},
+		{"P-384 coordinates called P-256", "ES256", func() map[string]any {
+			b, _ := p384.PublicKey.Bytes()
+			return map[string]any{"kty": "EC", "crv": "P-256", "x": b64(b[1:49]), "y": b64(b[49:])}
+		}()},
 		{"point off the curve", "ES256", map[string]any{"kty": "EC", "crv": "P-256", "x": ecJ["x"], "y": b64(make([]byte, 32))}},
 		{"zero point", "ES256", map[string]any{"kty": "EC", "crv": "P-256", "x": b64(make([]byte, 32)), "y": b64(make([]byte, 32))}},
 		{"short x", "ES256", map[string]any{"kty": "EC", "crv": "P-256", "x": b64([]byte{1}), "y": ecJ["y"]}},
