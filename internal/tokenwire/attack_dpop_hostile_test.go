@@ -139,7 +139,7 @@ func TestAttackDPoPTokenTypeGames(t *testing.T) {
 		{"trailing space", `{"access_token":"at","token_type":"DPoP ","expires_in":60}`, false},
 		{"leading space", `{"access_token":"at","token_type":" DPoP","expires_in":60}`, false},
 		{"NUL", `{"access_token":"at","token_type":"DPoP\u0000","expires_in":60}`, false},
-				{"DPoP Bearer", `{"access_token":"at","token_type":"DPoP Bearer","expires_in":60}`, false},
+		{"DPoP Bearer", `{"access_token":"at","token_type":"DPoP Bearer","expires_in":60}`, false},
 		{"number", `{"access_token":"at","token_type":7,"expires_in":60}`, false},
 		{"array", `{"access_token":"at","token_type":["DPoP"],"expires_in":60}`, false},
 		{"duplicate, Bearer last", `{"access_token":"at","token_type":"DPoP","token_type":"Bearer","expires_in":60}`, false},
