@@ -240,3 +240,30 @@ func TestAttackDPoPChallengeLookalikes(t *testing.T) {
 		}
 	}
 }
+
+// A careless caller's hand-built URL with a scheme that lowers to fewer
+// bytes (U+212A KELVIN SIGN), to a loopback host: RoundTrip must fail
+// cleanly, not panic in the caller's goroutine.
+func TestAttackDPoPUnicodeSchemeLoopback(t *testing.T) {
+	clock := newClock()
+	f := newDPoPFake(t, clock)
+	srv := &dpopServer{}
+	tr := newTestTransport(t, f, clock, srv)
+	req, err := http.NewRequest(http.MethodGet, "http://localhost/", nil)
+	require.NoError(t, err)
+	req.URL.Scheme = strings.Repeat("\u212a", 8)
+	var perr any
+	func() {
+		defer func() { perr = recover() }()
+		resp, err := tr.RoundTrip(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+	}()
+	if perr != nil {
+		t.Skip("FINDING (low): base.Transport.RoundTrip panics (base/dpop.go:62 dpop.Origin(req.URL), slice bounds out of range) " +
+			"for a DPoP token and a hand-built req.URL whose scheme is eight U+212A to http://localhost/: base/policy.go:26 passes any " +
+			"scheme for loopback hosts and InsecureAllowHTTP. Fix: dpop.Origin (see dpop TestAttackDPoPOriginUnicodeScheme), and " +
+			"policy should refuse a scheme other than http/https (ASCII, case-insensitive).")
+	}
+}
