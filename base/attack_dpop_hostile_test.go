@@ -267,3 +267,36 @@ func TestAttackDPoPUnicodeSchemeLoopback(t *testing.T) {
 			"policy should refuse a scheme other than http/https (ASCII, case-insensitive).")
 	}
 }
+
+// Token type spellings: any case of DPoP with its key is sent with the
+// canonical "DPoP" scheme and refused by Credential; a Bearer-typed token
+// that happens to carry a key is a Bearer token (the type decides; the
+// token-request side never yields one, see oauth2auth's
+// TestAttackDPoPCachedBearerWithKey).
+func TestAttackDPoPTypeSpellings(t *testing.T) {
+	for _, tc := range []struct {
+		typ, wantScheme string
+		credential      bool
+	}{
+		{"dpop", "DPoP", false},
+		{"DPOP", "DPoP", false},
+		{"dPoP", "DPoP", false},
+		{"Bearer", "Bearer", true},
+	} {
+		t.Run(tc.typ, func(t *testing.T) {
+			clock := newClock()
+			f := newDPoPFake(t, clock)
+			f.typ = tc.typ
+			srv := &dpopServer{}
+			tr := newTestTransport(t, f, clock, srv)
+			_, err := tr.Credential(t.Context())
+			assert.Equal(t, tc.credential, err == nil, "Credential err %v", err)
+			send(t, tr, http.MethodGet, api, nil)
+			got := authorization(srv.sent()[0])
+			require.Len(t, got, 1)
+			assert.True(t, strings.HasPrefix(got[0], tc.wantScheme+" "), "Authorization %q", got[0])
+			hasProof := srv.sent()[0].Header.Get("DPoP") != ""
+			assert.Equal(t, tc.wantScheme == "DPoP", hasProof, "proof sent")
+		})
+	}
+}
