@@ -507,3 +507,58 @@ func TestAttackDPoPReplayCacheOneClientStarvesAll(t *testing.T) {
 		t.Fatalf("other client: %v", err)
 	}
 }
+
+// Careless callers of VerifyDPoP: a nil URL, an empty method, a nil
+// context: a typed error, no panic.
+func TestAttackDPoPVerifyCareless(t *testing.T) {
+	c := newClock()
+	v := newDPoPVerifier(t, c)
+	tok := boundToken(dpKey.Thumbprint())
+	p := mustProof(t, dpKey, "GET", dpTarget, tok, "", c.Now())
+	if _, err := v.VerifyDPoP(context.Background(), tok, p, "GET", nil); !errors.Is(err, authorizer.ErrTokenDPoPProof) {
+		t.Errorf("nil URL: %v", err)
+	}
+	if _, err := v.VerifyDPoP(context.Background(), tok, p, "", dpTarget); !errors.Is(err, authorizer.ErrTokenDPoPProof) {
+		t.Errorf("empty method: %v", err)
+	}
+	//lint:ignore SA1012 a nil context on purpose
+	if _, err := v.VerifyDPoP(nil, tok, p, "GET", dpTarget); err == nil { //nolint:staticcheck
+		t.Error("nil ctx accepted")
+	}
+	if _, err := v.VerifyDPoP(context.Background(), "", p, "GET", dpTarget); err == nil {
+		t.Error("empty token accepted")
+	}
+	// None of these recorded the jti: the proof is still good once.
+	if _, err := v.VerifyDPoP(context.Background(), tok, p, "GET", dpTarget); err != nil {
+		t.Errorf("the proof after the careless calls: %v", err)
+	}
+}
+
+// A token bound by a confirmation method verify cannot check (RFC 8705
+// x5t#S256, RFC 7800 jwk/kid/jku) is accepted as a bearer token: a stolen
+// certificate-bound token works here for anyone.
+func TestAttackDPoPOtherConfirmationAsBearer(t *testing.T) {
+	c := newClock()
+	v := newDPoPVerifier(t, c)
+	accepted := []string{}
+	for _, cnf := range []map[string]any{
+		{"x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"},
+		{"jwk": map[string]any{"kty": "EC", "crv": "P-256", "x": "x", "y": "y"}},
+		{"kid": "k1"},
+		{"jku": "https://issuer.example/keys"},
+	} {
+		_, err := v.Verify(context.Background(), token(rsaKey(0), "RS256", "", with(goodClaims(), "cnf", cnf)))
+		if err == nil {
+			for k := range cnf {
+				accepted = append(accepted, k)
+			}
+		}
+	}
+	if len(accepted) > 0 {
+		t.Skip("FINDING (low, design): a token whose cnf names a confirmation method other than jkt (" + strings.Join(accepted, ", ") +
+			") is accepted as a bearer token by Verifier.Verify / Middleware (verify/claims.go:149 confirmationJKT skips other " +
+			"members; verify/verifier.go:133 refuses only cnf.jkt). Such a token is sender-constrained by its issuer, and accepting " +
+			"it unconstrained is the downgrade the jkt rule prevents (pinned as intended by TestConfirmationClaim). " +
+			"Fix: refuse a cnf with any member but jkt unless an InsecureAcceptUnverifiedConfirmation() option is set.")
+	}
+}
