@@ -192,9 +192,10 @@ func TestAttackDPoPJWKMismatch(t *testing.T) {
 			} else {
 				proof = handProof("ES256", ecKey, h, cl)
 			}
-			jkt := ecThumbprint()
-			if _, err := v.VerifyDPoP(context.Background(), boundToken(jkt), proof, "GET", dpTarget); !errors.Is(err, authorizer.ErrTokenDPoPProof) {
-				t.Errorf("err = %v; want a proof refusal", err)
+			_, err := v.VerifyDPoP(context.Background(), boundToken(ecThumbprint()), proof, "GET", dpTarget)
+			var bad *authorizer.InvalidTokenError
+			if !errors.As(err, &bad) || !errors.Is(err, authorizer.ErrTokenDPoPProof) || !strings.Contains(bad.Detail, "jwk") {
+				t.Errorf("err = %v; want a proof refusal for its jwk", err)
 			}
 		})
 	}
@@ -560,5 +561,43 @@ func TestAttackDPoPOtherConfirmationAsBearer(t *testing.T) {
 			"members; verify/verifier.go:133 refuses only cnf.jkt). Such a token is sender-constrained by its issuer, and accepting " +
 			"it unconstrained is the downgrade the jkt rule prevents (pinned as intended by TestConfirmationClaim). " +
 			"Fix: refuse a cnf with any member but jkt unless an InsecureAcceptUnverifiedConfirmation() option is set.")
+	}
+}
+
+// RSA proof keys, when RS256 is allowed: a 20 000-bit modulus, a huge or
+// even exponent, a zero modulus: refused before any RSA arithmetic.
+func TestAttackDPoPRSAJWKBounds(t *testing.T) {
+	c := newClock()
+	v := newDPoPVerifier(t, c, WithDPoPAlgorithms("ES256", "RS256"))
+	b64 := base64.RawURLEncoding.EncodeToString
+	huge := make([]byte, 2500)
+	huge[0] = 0xff
+	huge[len(huge)-1] = 1
+	n := jwkOf("", rsaKey(1))["n"]
+	for _, tc := range []struct {
+		name string
+		jwk  map[string]any
+	}{
+		{"20000-bit modulus", map[string]any{"kty": "RSA", "n": b64(huge), "e": "AQAB"}},
+		{"huge exponent", map[string]any{"kty": "RSA", "n": n, "e": b64(huge[:16])}},
+		{"even exponent", map[string]any{"kty": "RSA", "n": n, "e": "AQAA"}},
+		{"exponent 1", map[string]any{"kty": "RSA", "n": n, "e": "AQ"}},
+		{"zero modulus", map[string]any{"kty": "RSA", "n": "AA", "e": "AQAB"}},
+		{"empty modulus", map[string]any{"kty": "RSA", "n": "", "e": "AQAB"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, cl := ecProofParts("", c.Now())
+			h["alg"], h["jwk"] = "RS256", tc.jwk
+			proof := handProof("RS256", rsaKey(1), h, cl)
+			if len(proof) > MaxDPoPProofSize {
+				t.Logf("%d bytes: refused by size", len(proof))
+			}
+			_, err := v.VerifyDPoP(context.Background(), boundToken("x"), proof, "GET", dpTarget)
+			var bad *authorizer.InvalidTokenError
+			if !errors.As(err, &bad) || !errors.Is(err, authorizer.ErrTokenDPoPProof) ||
+				!(strings.Contains(bad.Detail, "jwk") || strings.Contains(bad.Detail, "8 KiB")) {
+				t.Errorf("err = %v; want a proof refusal for its jwk", err)
+			}
+		})
 	}
 }
