@@ -601,3 +601,62 @@ func TestAttackDPoPRSAJWKBounds(t *testing.T) {
 		})
 	}
 }
+
+// Signature spellings other than the 64-byte R || S of RFC 7518 §3.4: an
+// ASN.1 DER signature (what crypto.Signer returns), a padded one, r or s
+// zero or the group order: refused.
+func TestAttackDPoPSignatureSpellings(t *testing.T) {
+	c := newClock()
+	v := newDPoPVerifier(t, c)
+	tok := boundToken(dpKey.Thumbprint())
+	p := mustProof(t, dpKey, "GET", dpTarget, tok, "", c.Now())
+	i := strings.LastIndexByte(p, '.')
+	sig, _ := base64.RawURLEncoding.DecodeString(p[i+1:])
+	r, s := new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])
+	der := func(r, s *big.Int) []byte {
+		enc := func(x *big.Int) []byte {
+			b := x.Bytes()
+			if len(b) == 0 || b[0]&0x80 != 0 {
+				b = append([]byte{0}, b...)
+			}
+			return append([]byte{0x02, byte(len(b))}, b...)
+		}
+		body := append(enc(r), enc(s)...)
+		return append([]byte{0x30, byte(len(body))}, body...)
+	}
+	n := elliptic.P256().Params().N
+	fixed := func(r, s *big.Int) []byte {
+		out := make([]byte, 64)
+		r.FillBytes(out[:32])
+		s.FillBytes(out[32:])
+		return out
+	}
+	for _, tc := range []struct {
+		name string
+		sig  []byte
+	}{
+		{"DER", der(r, s)},
+		{"65 bytes", append([]byte{0}, sig...)},
+		{"63 bytes", sig[1:]},
+		{"r zero", fixed(new(big.Int), s)},
+		{"s zero", fixed(r, new(big.Int))},
+		{"r + n", func() []byte {
+			rn := new(big.Int).Add(r, n)
+			if rn.BitLen() > 256 {
+				return fixed(n, s)
+			}
+			return fixed(rn, s)
+		}()},
+		{"empty", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bad := p[:i+1] + base64.RawURLEncoding.EncodeToString(tc.sig)
+			if _, err := v.VerifyDPoP(context.Background(), tok, bad, "GET", dpTarget); !errors.Is(err, authorizer.ErrTokenDPoPProof) {
+				t.Errorf("err = %v; want a proof refusal", err)
+			}
+		})
+	}
+	if _, err := v.VerifyDPoP(context.Background(), tok, p, "GET", dpTarget); err != nil {
+		t.Errorf("the good spelling after the bad ones: %v", err)
+	}
+}
