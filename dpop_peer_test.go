@@ -76,11 +76,15 @@ func newDPoPAPI(t *testing.T, issuer string, opts ...verify.Option) *dpopAPI {
 	v, err := verify.New(keys, verify.Expect{Issuer: issuer, Audience: []string{dpopResource}}, opts...)
 	require.NoError(t, err)
 	a := &dpopAPI{v: v}
-	protected := verify.Middleware(v)(http.HandlerFunc(a.accept))
-	a.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var protected http.Handler
+	a.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a.hits.Add(1)
 		protected.ServeHTTP(w, r)
 	}))
+	// The origin the API is reached at, as a deployed API configures it:
+	// the Host header is the client's word.
+	protected = verify.Middleware(v, verify.WithExternalOrigin("http://"+a.Listener.Addr().String()))(http.HandlerFunc(a.accept))
+	a.Start()
 	t.Cleanup(a.Close)
 	return a
 }

@@ -74,7 +74,8 @@ var (
 	// ErrDPoPReplayCacheFull: a DPoP proof could not be checked for replay
 	// because the receiver's replay cache is full of live entries; the
 	// request is refused (fail closed) and may pass later. The
-	// *InvalidTokenError carrying it reports Temporary.
+	// *AuthorizationError carrying it (StatusCode 503, RetryAfter set)
+	// reports Temporary.
 	ErrDPoPReplayCacheFull = errors.New("authorizer: DPoP replay cache is full")
 )
 

@@ -13,7 +13,8 @@
 // Secrets: a Key's private half never leaves the process through this
 // package except by [Key.MarshalBinary], which token caches use to keep a
 // key beside the refresh token bound to it. Printing a Key (fmt, slog,
-// encoding/json) shows its algorithm and thumbprint only.
+// encoding/json) shows its algorithm, thumbprint and (JSON) public key
+// only, also as a value inside another struct.
 //
 // [oauth2auth.WithDPoP]: https://pkg.go.dev/github.com/seed-d44eba79/authorizer/oauth2auth#WithDPoP
 // [base.Transport]: https://pkg.go.dev/github.com/seed-d44eba79/authorizer/base#Transport

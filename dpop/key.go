@@ -30,6 +30,13 @@ const (
 // goroutines (the signer given to [NewKey] must be too; the standard
 // library's keys are).
 type Key struct {
+	// *keyParts, not the fields themselves: printing a Key value (a struct
+	// field of type Key) shows a pointer, never the private key.
+	*keyParts
+}
+
+// keyParts is what a Key holds.
+type keyParts struct {
 	signer crypto.Signer
 	ec     *ecdsa.PrivateKey // set when signer is one: signed without ASN.1
 	alg    string
@@ -55,7 +62,7 @@ func NewKey(s crypto.Signer) (*Key, error) {
 	if s == nil {
 		return nil, keyError("is nil")
 	}
-	k := &Key{signer: s}
+	k := &Key{&keyParts{signer: s}}
 	switch pub := s.Public().(type) {
 	case *ecdsa.PublicKey:
 		if pub.Curve != elliptic.P256() {
@@ -86,22 +93,46 @@ func keyError(problem string) error {
 	return &authorizer.InvalidConfigError{Setting: "dpop: key", Problem: problem}
 }
 
-// Algorithm is "ES256" or "EdDSA".
-func (k *Key) Algorithm() string { return k.alg }
+// Algorithm is "ES256" or "EdDSA" ("" for a nil or zero Key).
+func (k *Key) Algorithm() string {
+	if !k.usable() {
+		return ""
+	}
+	return k.alg
+}
+
+// usable reports whether k was made by NewKey (not nil, not a zero Key).
+func (k *Key) usable() bool { return k != nil && k.keyParts != nil }
 
 // Thumbprint is the key's RFC 7638 SHA-256 thumbprint, base64url: the
-// "jkt" of the cnf claim of a token bound to it, and of dpop_jkt.
-func (k *Key) Thumbprint() string { return k.jkt }
+// "jkt" of the cnf claim of a token bound to it, and of dpop_jkt ("" for a
+// nil or zero Key).
+func (k *Key) Thumbprint() string {
+	if !k.usable() {
+		return ""
+	}
+	return k.jkt
+}
 
 // PublicJWK is the public key as a JSON Web Key (its required members).
-func (k *Key) PublicJWK() string { return k.jwk }
+func (k *Key) PublicJWK() string {
+	if !k.usable() {
+		return ""
+	}
+	return k.jwk
+}
 
-// Public is the public key.
-func (k *Key) Public() crypto.PublicKey { return k.signer.Public() }
+// Public is the public key (nil for a nil or zero Key).
+func (k *Key) Public() crypto.PublicKey {
+	if !k.usable() {
+		return nil
+	}
+	return k.signer.Public()
+}
 
 // Equal reports whether k and o have the same public key.
 func (k *Key) Equal(o *Key) bool {
-	return k != nil && o != nil && k.jkt == o.jkt
+	return k.usable() && o.usable() && k.jkt == o.jkt
 }
 
 // MarshalBinary returns the private key, PKCS #8 DER, for a token cache that
@@ -109,6 +140,9 @@ func (k *Key) Equal(o *Key) bool {
 // whose signer is not an *ecdsa.PrivateKey or ed25519.PrivateKey (a
 // hardware key) cannot leave its signer: that is an error.
 func (k *Key) MarshalBinary() ([]byte, error) {
+	if !k.usable() {
+		return nil, errors.New("dpop: the key is nil or a zero Key")
+	}
 	switch s := k.signer.(type) {
 	case *ecdsa.PrivateKey, ed25519.PrivateKey:
 		return x509.MarshalPKCS8PrivateKey(s)
@@ -131,7 +165,7 @@ func ParseKey(der []byte) (*Key, error) {
 
 // String shows the algorithm and thumbprint, never the private key.
 func (k *Key) String() string {
-	if k == nil {
+	if !k.usable() {
 		return "dpop.Key(nil)"
 	}
 	return "dpop.Key{" + k.alg + " jkt=" + k.jkt + "}"
@@ -142,14 +176,18 @@ func (k *Key) GoString() string { return k.String() }
 
 // LogValue is what slog logs: the algorithm and thumbprint.
 func (k *Key) LogValue() slog.Value {
-	if k == nil {
+	if !k.usable() {
 		return slog.StringValue("dpop.Key(nil)")
 	}
 	return slog.GroupValue(slog.String("alg", k.alg), slog.String("jkt", k.jkt))
 }
 
-// MarshalJSON is the public key and thumbprint, never the private key.
+// MarshalJSON is the algorithm, thumbprint and public JWK, never the
+// private key.
 func (k *Key) MarshalJSON() ([]byte, error) {
+	if !k.usable() {
+		return []byte("null"), nil
+	}
 	return json.Marshal(struct {
 		Alg string          `json:"alg"`
 		JKT string          `json:"jkt"`

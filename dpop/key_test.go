@@ -133,3 +133,42 @@ func TestNonceChallenge(t *testing.T) {
 		t.Error("invalid nonce stored")
 	}
 }
+
+func TestChallengeAsksNonceByScheme(t *testing.T) {
+	for c, want := range map[string]bool{
+		`DPoP error="use_dpop_nonce"`:                                     true,
+		`DPoP error = "use_dpop_nonce", error_description="x"`:            true,
+		`dpop algs="ES256", error=use_dpop_nonce`:                         true,
+		`Bearer realm="x", error="use_dpop_nonce", DPoP algs="ES256"`:     false,
+		`Bearer error="invalid_token", DPoP error="use_dpop_nonce"`:       true,
+		`DPoP error_description="a, error=use_dpop_nonce", error="other"`: false,
+		`Negotiate abc==, DPoP`:                                           false,
+	} {
+		if got := challengeAsksNonce(c); got != want {
+			t.Errorf("challengeAsksNonce(%s) = %v; want %v", c, got, want)
+		}
+	}
+}
+
+func TestTargetURINormalises(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://a.test/x%2fy":       "https://a.test/x%2Fy",
+		"https://a.test/%7Euser/%74": "https://a.test/~user/t",
+		"https://a.test:/p":          "https://a.test/p",
+		"https://a.test/a/./b/../c":  "https://a.test/a/c",
+		"https://a.test/a/..":        "https://a.test/",
+		"https://a.test/../../x":     "https://a.test/x",
+		"https://a.test":             "https://a.test/",
+		"http://A.test:80/P?q#f":     "http://a.test/P",
+		"https://[::1]:443/p":        "https://[::1]/p",
+		"https://a.test/%20/x.y/.z":  "https://a.test/%20/x.y/.z",
+	} {
+		u, err := url.Parse(in)
+		if err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		if got := TargetURI(u); got != want {
+			t.Errorf("TargetURI(%s) = %s; want %s", in, got, want)
+		}
+	}
+}

@@ -74,30 +74,49 @@ func ResourceNonceChallenge(resp *http.Response) (nonce string, ok bool) {
 }
 
 // challengeAsksNonce reports whether a WWW-Authenticate value holds a DPoP
-// challenge with error="use_dpop_nonce" (quoted or not).
+// challenge with error="use_dpop_nonce" (quoted or not). The value is read
+// challenge by challenge (RFC 9110 §11.6.1): an error parameter belongs to
+// the scheme it follows, so a Bearer challenge's error is not DPoP's.
 func challengeAsksNonce(c string) bool {
-	for _, part := range strings.Split(c, ",") {
-		part = strings.TrimSpace(part)
-		if len(part) > 5 && strings.EqualFold(part[:5], "dpop ") {
-			part = strings.TrimSpace(part[5:])
-		}
-		name, val, ok := strings.Cut(part, "=")
-		if !ok || !strings.EqualFold(strings.TrimSpace(name), "error") {
+	scheme := ""
+	for _, elem := range splitOutsideQuotes(c) {
+		elem = strings.TrimSpace(elem)
+		if elem == "" {
 			continue
 		}
-		if strings.Trim(strings.TrimSpace(val), `"`) == ErrorUseNonce && hasDPoPScheme(c) {
+		name, _, isParam := strings.Cut(elem, "=")
+		if first, rest, ok := strings.Cut(elem, " "); ok && !strings.Contains(first, "=") && !strings.HasPrefix(strings.TrimSpace(rest), "=") {
+			scheme, elem = first, strings.TrimSpace(rest) // a new challenge: scheme, then its first parameter
+			name, _, isParam = strings.Cut(elem, "=")
+		} else if !isParam {
+			scheme, elem = elem, "" // a new challenge without parameters
+		}
+		if !isParam || !strings.EqualFold(scheme, TokenType) || !strings.EqualFold(strings.TrimSpace(name), "error") {
+			continue
+		}
+		_, val, _ := strings.Cut(elem, "=")
+		if strings.Trim(strings.TrimSpace(val), `"`) == ErrorUseNonce {
 			return true
 		}
 	}
 	return false
 }
 
-// hasDPoPScheme reports whether a WWW-Authenticate value names scheme DPoP.
-func hasDPoPScheme(c string) bool {
-	for _, f := range strings.FieldsFunc(c, func(r rune) bool { return r == ',' || r == ' ' }) {
-		if strings.EqualFold(f, "dpop") {
-			return true
+// splitOutsideQuotes splits s at the commas that are not inside a quoted
+// string (a backslash escapes the next byte inside one).
+func splitOutsideQuotes(s string) []string {
+	var out []string
+	start, quoted := 0, false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case quoted && c == '\\':
+			i++
+		case c == '"':
+			quoted = !quoted
+		case c == ',' && !quoted:
+			out = append(out, s[start:i])
+			start = i + 1
 		}
 	}
-	return false
+	return append(out, s[start:])
 }

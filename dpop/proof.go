@@ -34,6 +34,9 @@ func (k *Key) Proof(method string, target *url.URL, accessToken, nonce string, n
 // token's hash once ([AccessTokenHash]): ath is that hash, or "" for a
 // token request. It saves hashing the token for every request.
 func (k *Key) ProofForHash(method string, target *url.URL, ath, nonce string, now time.Time) (string, error) {
+	if !k.usable() {
+		return "", errors.New("dpop: the key is nil or a zero Key (make one with GenerateKey or NewKey)")
+	}
 	if !token(method) {
 		return "", errors.New("dpop: the HTTP method is not a token")
 	}
@@ -134,24 +137,111 @@ func AccessTokenHash(accessToken string) string {
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
-// TargetURI is a request URL as a proof's htu (RFC 9449 §4.2): scheme,
-// host and path, without query and fragment, the scheme and host in lower
-// case and a default port (80 for http, 443 for https) dropped. It is ""
-// for a URL without scheme or host.
+// TargetURI is a request URL as a proof's htu (RFC 9449 §4.2), normalised
+// as RFC 9449 §4.3 asks (RFC 3986 §6.2.2, §6.2.3): scheme, host and path,
+// without query and fragment; the scheme and host in lower case, an empty
+// or default port (80 for http, 443 for https) dropped; in the path,
+// percent-encodings in upper case, those of unreserved characters decoded,
+// dot segments removed, an empty path "/". Client and server both compare
+// TargetURI forms, so spellings of one URL agree. It is "" for a URL
+// without scheme or host. A host must be ASCII (an internationalised name
+// in its punycode form, as net/http sends it): a proof for another host is
+// refused.
 func TargetURI(u *url.URL) string {
 	if u == nil || u.Scheme == "" || u.Host == "" {
 		return ""
 	}
 	scheme := strings.ToLower(u.Scheme)
 	host := strings.ToLower(u.Host)
+	host = strings.TrimSuffix(host, ":")
 	if p := u.Port(); (scheme == "https" && p == "443") || (scheme == "http" && p == "80") {
 		host = strings.TrimSuffix(host, ":"+p)
 	}
-	path := u.EscapedPath()
-	if path == "" {
-		path = "/"
+	return scheme + "://" + host + normalPath(u.EscapedPath())
+}
+
+// normalPath normalises an escaped path: percent-encodings in upper case,
+// those of unreserved characters decoded, dot segments removed
+// (RFC 3986 §5.2.4), "" as "/".
+func normalPath(p string) string {
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if c != '%' || i+2 >= len(p) || !isHex(p[i+1]) || !isHex(p[i+2]) {
+			b.WriteByte(c)
+			continue
+		}
+		d := unhex(p[i+1])<<4 | unhex(p[i+2])
+		if unreserved(d) {
+			b.WriteByte(d)
+		} else {
+			b.WriteByte('%')
+			b.WriteByte(upper(p[i+1]))
+			b.WriteByte(upper(p[i+2]))
+		}
+		i += 2
 	}
-	return scheme + "://" + host + path
+	out := removeDotSegments(b.String())
+	if out == "" {
+		return "/"
+	}
+	return out
+}
+
+// removeDotSegments is RFC 3986 §5.2.4 for an absolute path.
+func removeDotSegments(p string) string {
+	if !strings.Contains(p, ".") {
+		return p
+	}
+	var segs []string
+	parts := strings.Split(p, "/")
+	for i, seg := range parts {
+		last := i == len(parts)-1
+		switch seg {
+		case ".":
+			if last {
+				segs = append(segs, "")
+			}
+		case "..":
+			if len(segs) > 1 {
+				segs = segs[:len(segs)-1]
+			}
+			if last {
+				segs = append(segs, "")
+			}
+		default:
+			segs = append(segs, seg)
+		}
+	}
+	out := strings.Join(segs, "/")
+	if strings.HasPrefix(p, "/") && !strings.HasPrefix(out, "/") {
+		out = "/" + out
+	}
+	return out
+}
+
+func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c <= 'F':
+		return c - 'A' + 10
+	}
+	return c - 'a' + 10
+}
+
+func upper(c byte) byte {
+	if 'a' <= c && c <= 'f' {
+		return c - 'a' + 'A'
+	}
+	return c
+}
+
+// unreserved reports whether c is an RFC 3986 §2.3 unreserved character.
+func unreserved(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~'
 }
 
 // Origin is the scheme and host of u (lower case, default port dropped),

@@ -65,7 +65,7 @@ func TestProbeDPoPPeerToLocalAPI(t *testing.T) {
 	issuer := peertest.Env(t, "AUTHORIZER_OIDC_ISSUER")
 	v := peerVerifierOpts(t, issuer, "urn:sdk-test:api", verify.WithDPoPNonces([]byte(strings.Repeat("n", 32)), time.Minute))
 	var seen []http.Header
-	api := httptest.NewServer(verify.Middleware(v, verify.RequireScope("api:read"))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	api := httptest.NewServer(verify.Middleware(v, verify.InsecureTrustHostHeader(), verify.RequireScope("api:read"))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		seen = append(seen, r.Header.Clone())
 		if c := verify.ClaimsFrom(r.Context()); c == nil || c.KeyThumbprint == "" {
 			t.Error("no bound claims")

@@ -80,8 +80,11 @@
 // A token whose cnf claim names a key thumbprint (cnf.jkt, RFC 9449 §6) is
 // accepted only as "Authorization: DPoP <token>" with exactly one DPoP
 // header: a proof JWT the caller signed with that key for this request.
-// [Middleware] does this with no option; a handler that verifies by itself
-// calls [Verifier.VerifyDPoP] instead of [Verifier.Verify]:
+// [Middleware] does this once it knows the origin clients reach it at
+// ([WithExternalOrigin]: the Host header is the client's to choose, so it
+// cannot say which service a proof was made for); a handler that verifies
+// by itself calls [Verifier.VerifyDPoP] instead of [Verifier.Verify], with
+// the URL built from its own configuration:
 //
 //	claims, err := v.VerifyDPoP(ctx, token, r.Header.Get("DPoP"), r.Method, externalURL)
 //
@@ -90,12 +93,12 @@
 // never none or HMAC), carry a public jwk (a private member such as "d" is
 // refused) whose RFC 7638 thumbprint is the token's cnf.jkt, verify with
 // it, and hold htm (the method), htu (the URL without query and fragment,
-// as the client saw it: [WithExternalOrigin] behind a proxy), iat (at
+// as the client sent it: [WithExternalOrigin]), iat (at
 // most [WithDPoPProofAge], 5 min, old and [WithNotBeforeLeeway] ahead),
 // ath (the token's hash) and a jti not seen before: the jti of every
 // accepted proof is kept for the proof age in a bounded in-memory cache
-// ([WithDPoPReplayCacheSize], 100 000), which refuses new proofs (503)
-// rather than forget a live one when it is full. [WithDPoPNonces] adds
+// ([WithDPoPReplayCacheSize], 500 000; one key may hold a quarter), which
+// refuses new proofs (503) rather than forget a live one when it is full. [WithDPoPNonces] adds
 // server nonces (RFC 9449 §9), HMACs of the time slot, stateless.
 //
 // Verify refuses a bound token ([authorizer.ErrTokenDPoPBinding]): as a

@@ -119,7 +119,9 @@ func (v *Verifier) checkProof(p *proof, c *Claims, raw, method string, target *u
 func sameTarget(htu string, target *url.URL) bool {
 	want := dpop.TargetURI(target)
 	u, err := url.Parse(htu)
-	return err == nil && want != "" && dpop.TargetURI(u) == want
+	// user info or an opaque form names no other target, but is not the
+	// request's URL either: refused rather than dropped
+	return err == nil && want != "" && u.User == nil && u.Opaque == "" && dpop.TargetURI(u) == want
 }
 
 // parseProof decodes raw, reads its header and jwk, verifies its signature

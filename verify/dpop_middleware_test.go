@@ -52,12 +52,12 @@ func TestMiddlewareDPoP(t *testing.T) {
 	unbound := token(rsaKey(0), "RS256", "", goodClaims())
 	target := "http://api.example/v1/things"
 	proof := func(method, u string) string { return mustProof(t, dpKey, method, mustURL(u), tok, "", now) }
-	strict := Middleware(v, WithRealm("api"))(dpopHandler(t))
-	only := Middleware(v, RequireDPoP())(dpopHandler(t))
-	scoped := Middleware(v, RequireScope("admin"))(dpopHandler(t))
+	strict := Middleware(v, InsecureTrustHostHeader(), WithRealm("api"))(dpopHandler(t))
+	only := Middleware(v, InsecureTrustHostHeader(), RequireDPoP())(dpopHandler(t))
+	scoped := Middleware(v, InsecureTrustHostHeader(), RequireScope("admin"))(dpopHandler(t))
 	behind := Middleware(v, WithExternalOrigin("https://api.example"))(dpopHandler(t))
 	nilURL := Middleware(v, WithExternalURL(func(*http.Request) *url.URL { return nil }))(dpopHandler(t))
-	query := Middleware(v, InsecureTokenFromQuery())(dpopHandler(t))
+	query := Middleware(v, InsecureTrustHostHeader(), InsecureTokenFromQuery())(dpopHandler(t))
 	replayed := proof("GET", target)
 	strict.ServeHTTP(httptest.NewRecorder(), dpopRequest("GET", target, "DPoP", tok, replayed))
 	tlsReq := dpopRequest("GET", "https://api.example/v1/things", "DPoP", tok, proof("GET", "https://api.example/v1/things"))
@@ -84,7 +84,7 @@ func TestMiddlewareDPoP(t *testing.T) {
 		{"another host", strict, dpopRequest("GET", "http://other.example/v1/things", "DPoP", tok, proof("GET", target)), 401, []string{`DPoP realm="api", error="invalid_dpop_proof", ` + dpopAlgsParam, `Bearer realm="api"`}},
 		{"replayed proof", strict, dpopRequest("GET", target, "DPoP", tok, replayed), 401, []string{`DPoP realm="api", error="invalid_dpop_proof", ` + dpopAlgsParam, `Bearer realm="api"`}},
 		{"bound token as Bearer", strict, dpopRequest("GET", target, "Bearer", tok), 401, []string{`Bearer realm="api", error="invalid_token"`, `DPoP realm="api", ` + dpopAlgsParam}},
-		{"bound token as Bearer, default middleware", Middleware(v)(dpopHandler(t)), dpopRequest("GET", target, "Bearer", tok, proof("GET", target)), 401, []string{`Bearer error="invalid_token"`, "DPoP " + dpopAlgsParam}},
+		{"bound token as Bearer, default middleware", Middleware(v, InsecureTrustHostHeader())(dpopHandler(t)), dpopRequest("GET", target, "Bearer", tok, proof("GET", target)), 401, []string{`Bearer error="invalid_token"`, "DPoP " + dpopAlgsParam}},
 		{"unbound token as DPoP", strict, dpopRequest("GET", target, "DPoP", unbound, mustProof(t, dpKey, "GET", mustURL(target), unbound, "", now)), 401, []string{`DPoP realm="api", error="invalid_token", ` + dpopAlgsParam, `Bearer realm="api"`}},
 		{"unbound token as Bearer", strict, dpopRequest("GET", target, "Bearer", unbound), 200, nil},
 		{"empty DPoP token", strict, dpopRequest("GET", target, "DPoP", "", proof("GET", target)), 400, []string{`Bearer realm="api", error="invalid_request"`, `DPoP realm="api", error="invalid_request", ` + dpopAlgsParam}},
@@ -121,7 +121,7 @@ func TestMiddlewareDPoPReplayCacheFull(t *testing.T) {
 	c := newClock()
 	v := newDPoPVerifier(t, c, WithDPoPReplayCacheSize(1))
 	tok := boundToken(dpKey.Thumbprint())
-	h := Middleware(v)(dpopHandler(t))
+	h := Middleware(v, InsecureTrustHostHeader())(dpopHandler(t))
 	target := "http://api.example/x"
 	for i, want := range []int{200, 503} {
 		rec := httptest.NewRecorder()
@@ -139,7 +139,7 @@ func TestMiddlewareDPoPNonceFlow(t *testing.T) {
 	c := newClock()
 	v := newDPoPVerifier(t, c, WithDPoPNonces([]byte(strings.Repeat("n", 32)), time.Minute))
 	tok := boundToken(dpKey.Thumbprint())
-	h := Middleware(v, WithRealm("api"))(dpopHandler(t))
+	h := Middleware(v, InsecureTrustHostHeader(), WithRealm("api"))(dpopHandler(t))
 	target := mustURL("http://api.example/x")
 	serve := func(nonce string) *http.Response {
 		rec := httptest.NewRecorder()
@@ -214,7 +214,7 @@ func dpopConcurrentReplay(t *testing.T, seed uint64) {
 	c := newClock()
 	v := newDPoPVerifier(t, c)
 	tok := boundToken(dpKey.Thumbprint())
-	h := Middleware(v)(dpopHandler(t))
+	h := Middleware(v, InsecureTrustHostHeader())(dpopHandler(t))
 	target := "http://api.example/x"
 	proofs := make([]string, 1+rng.IntN(4))
 	for i := range proofs {

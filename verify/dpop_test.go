@@ -298,11 +298,13 @@ func TestDPoPReplay(t *testing.T) {
 
 func TestDPoPReplayCacheFullFailsClosed(t *testing.T) {
 	c := newClock()
-	v := newDPoPVerifier(t, c, WithDPoPReplayCacheSize(2))
+	v := newDPoPVerifier(t, c, WithDPoPReplayCacheSize(2)) // under 16: no per-key share
 	tok := boundToken(dpKey.Thumbprint())
 	ctx := context.Background()
-	for i := range 2 {
-		if _, err := v.VerifyDPoP(ctx, tok, mustProof(t, dpKey, "GET", dpTarget, tok, "", c.Now()), "GET", dpTarget); err != nil {
+	// two keys, one proof each: a key may hold a quarter (here one entry)
+	for i, k := range []*dpop.Key{dpKey, dpKey2} {
+		bound := boundToken(k.Thumbprint())
+		if _, err := v.VerifyDPoP(ctx, bound, mustProof(t, k, "GET", dpTarget, bound, "", c.Now()), "GET", dpTarget); err != nil {
 			t.Fatalf("proof %d: %v", i, err)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	authorizer "github.com/seed-d44eba79/authorizer"
@@ -23,7 +24,9 @@ type middleware struct {
 	realm       string
 	fromQuery   bool
 	requireDPoP bool
-	external    func(*http.Request) *url.URL // nil: the default requestURL
+	external    func(*http.Request) *url.URL // nil: no DPoP unless trustHost
+	trustHost   bool                         // InsecureTrustHostHeader: htu from r.Host
+	warnOnce    sync.Once                    // the log line about a missing origin
 	next        http.Handler
 }
 
@@ -66,12 +69,15 @@ func RequireDPoP() MiddlewareOption {
 }
 
 // WithExternalOrigin sets the scheme and host clients use to reach the
-// service ("https://api.example.com"), for a DPoP proof's htu behind a
-// proxy or load balancer that terminates TLS or rewrites Host; the path is
-// the request's. Optional; by default the scheme is https when the request
-// came over TLS (r.TLS), else http, and the host is r.Host. An origin that
-// is not an http or https URL with a host and nothing after it (a path
-// other than "/", a query, a fragment, user info) panics.
+// service ("https://api.example.com"), against which a DPoP proof's htu is
+// checked; the path is the request's. [Middleware] accepts DPoP
+// presentations only when it knows its origin, from this option,
+// [WithExternalURL] or [InsecureTrustHostHeader]: the Host header is the
+// client's to choose, and a proof made for another service (captured there
+// with its token, when both accept the token's audience) would pass with
+// Host set to that service. An origin that is not an http or https URL
+// with a host and nothing after it (a path other than "/", a query, a
+// fragment, user info) panics.
 func WithExternalOrigin(origin string) MiddlewareOption {
 	u, err := url.Parse(origin)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
@@ -85,14 +91,25 @@ func WithExternalOrigin(origin string) MiddlewareOption {
 
 // WithExternalURL sets how [Middleware] learns the URL a client sent a
 // request to, for a DPoP proof's htu (its query is ignored): for a proxy
-// that also rewrites the path. f must be safe for concurrent use; a nil
-// URL refuses the proof. Optional; see [WithExternalOrigin] for the
-// default. A nil f panics.
+// that also rewrites the path, or a service with several origins. f must
+// be safe for concurrent use, and must not take the host from the request
+// unchecked (see [WithExternalOrigin]); a nil URL refuses the proof. A nil
+// f panics.
 func WithExternalURL(f func(r *http.Request) *url.URL) MiddlewareOption {
 	if f == nil {
 		panic("verify.WithExternalURL: nil func")
 	}
 	return func(m *middleware) { m.external = f }
+}
+
+// InsecureTrustHostHeader makes [Middleware] check a DPoP proof's htu
+// against the request's own URL: https when it came over TLS (r.TLS), else
+// http, the Host header and the path. The Host header is the client's to
+// choose, so a proof captured at another service that accepts the same
+// tokens passes here; for tests and for services whose tokens no other
+// service accepts. Prefer [WithExternalOrigin].
+func InsecureTrustHostHeader() MiddlewareOption {
+	return func(m *middleware) { m.trustHost = true }
 }
 
 type claimsKey struct{}
@@ -116,8 +133,9 @@ func WithClaims(ctx context.Context, c *Claims) context.Context {
 // takes the token from an Authorization: Bearer header (RFC 6750 §2.1), or
 // from Authorization: DPoP with exactly one DPoP proof header (RFC 9449 §7;
 // checked by [Verifier.VerifyDPoP] against the request's method and
-// external URL, see [WithExternalOrigin]). Both schemes are accepted by
-// default ([RequireDPoP] accepts DPoP only); a token bound to a key
+// external URL, which [WithExternalOrigin] gives; without it DPoP
+// presentations are refused and a warning logged once). Both schemes are
+// accepted ([RequireDPoP] accepts DPoP only); a token bound to a key
 // (cnf.jkt) is never accepted as a bearer token, and a token bound to no
 // key never with DPoP. A bearer token bound to a client certificate (cnf
 // x5t#S256, RFC 8705) is accepted only when the request came over TLS with
@@ -223,6 +241,12 @@ func (m *middleware) verifyDPoP(r *http.Request, raw string) (*Claims, error) {
 	proofs := r.Header.Values(dpop.Header)
 	if len(proofs) != 1 {
 		return nil, proofError("the request has no DPoP header, or more than one")
+	}
+	if m.external == nil && !m.trustHost {
+		m.warnOnce.Do(func() {
+			m.v.cfg.logger.Warn("verify: Middleware refuses DPoP proofs: it does not know its origin (give WithExternalOrigin)")
+		})
+		return nil, proofError("the Middleware does not know its external origin (WithExternalOrigin)")
 	}
 	target := m.requestURL(r)
 	if target == nil {

@@ -46,7 +46,7 @@ func TestProbeDPoPEndToEndTransportAndMiddleware(t *testing.T) {
 	raw := token(rsaKey(0), "RS256", "", with(goodClaims(), "iat", now-10, "exp", now+3600, "cnf", map[string]any{"jkt": dpKey.Thumbprint()}))
 	var hits, passed atomic.Int32
 	var captured atomic.Value
-	h := Middleware(v, RequireDPoP())(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := Middleware(v, InsecureTrustHostHeader(), RequireDPoP())(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		passed.Add(1)
 		captured.Store(r.Header.Clone())
 		io.WriteString(w, "ok")

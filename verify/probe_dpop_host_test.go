@@ -31,7 +31,7 @@ func TestProbeDPoPRequestHostOverride(t *testing.T) {
 	}
 	now := time.Now().Unix()
 	raw := token(rsaKey(0), "RS256", "", with(goodClaims(), "iat", now-10, "exp", now+3600, "cnf", map[string]any{"jkt": dpKey.Thumbprint()}))
-	srv := httptest.NewServer(Middleware(v)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })))
+	srv := httptest.NewServer(Middleware(v, InsecureTrustHostHeader())(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })))
 	defer srv.Close()
 	tok := dpop.Bind(&oauth2.Token{AccessToken: raw, TokenType: "DPoP", Expiry: time.Now().Add(time.Hour)}, dpKey)
 	client := base.NewClient(&probeBoundAuthorizer{tok: tok})

@@ -54,7 +54,7 @@ func TestProbeDPoPHTUNormalisationHolds(t *testing.T) {
 		{"trailing slash differs", "https://api.example/v1/things/", "https://api.example/v1/things", false},
 		{"path case differs", "https://api.example/V1/things", "https://api.example/v1/things", false},
 		{"https port on http", "http://api.example:443/v1/things", "http://api.example/v1/things", false},
-		{"userinfo in htu ignored by url.URL.Host", "https://u@api.example/v1/things", "https://api.example/v1/things", true},
+		{"userinfo in htu refused", "https://u@api.example/v1/things", "https://api.example/v1/things", false},
 		{"not a URL", "::", "https://api.example/v1/things", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -252,7 +252,7 @@ func TestProbeDPoPChallengesAndNonceHeader(t *testing.T) {
 	v := newDPoPVerifier(t, c, WithDPoPNonces(secret, time.Minute))
 	tok := boundToken(dpKey.Thumbprint())
 	target := "http://api.example/v1/things"
-	h := Middleware(v, RequireScope("read"))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	h := Middleware(v, InsecureTrustHostHeader(), RequireScope("read"))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	nonce := v.DPoPNonce()
 	if !dpop.ValidNonce(nonce) {
 		t.Fatalf("nonce %q is not NQCHAR", nonce)
