@@ -261,7 +261,7 @@ func TestAttackDPoPUnicodeSchemeLoopback(t *testing.T) {
 		}
 	}()
 	if perr != nil {
-		t.Skip("FINDING (low): base.Transport.RoundTrip panics (base/dpop.go:62 dpop.Origin(req.URL), slice bounds out of range) " +
+		t.Fatal("regression of a fixed finding (low): base.Transport.RoundTrip panics (base/dpop.go:62 dpop.Origin(req.URL), slice bounds out of range) " +
 			"for a DPoP token and a hand-built req.URL whose scheme is eight U+212A to http://localhost/: base/policy.go:26 passes any " +
 			"scheme for loopback hosts and InsecureAllowHTTP. Fix: dpop.Origin (see dpop TestAttackDPoPOriginUnicodeScheme), and " +
 			"policy should refuse a scheme other than http/https (ASCII, case-insensitive).")

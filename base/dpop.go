@@ -3,6 +3,7 @@ package base
 import (
 	"errors"
 	"net/http"
+	"net/url"
 
 	"github.com/seed-d44eba79/authorizer"
 	"github.com/seed-d44eba79/authorizer/dpop"
@@ -118,7 +119,7 @@ func (t *Transport) withProof(req *http.Request, st *tokenState, origin, nonce s
 	if method == "" {
 		method = http.MethodGet // net/http's meaning of ""
 	}
-	proof, err := st.bound.key.ProofForHash(method, req.URL, st.bound.ath, nonce, t.now())
+	proof, err := st.bound.key.ProofForHash(method, proofTarget(req), st.bound.ath, nonce, t.now())
 	if err != nil {
 		return nil, &authorizer.AuthorizationError{Message: "base: cannot sign a DPoP proof for the request", Err: err}
 	}
@@ -146,4 +147,16 @@ func (t *Transport) sendBound(r2 *http.Request, origin string) (*http.Response, 
 		t.nonces.Observe(origin, resp.Header)
 	}
 	return resp, err
+}
+
+// proofTarget is the URL a proof's htu names: req.URL, with req.Host as its
+// host when set (a virtual host reached by address), since that is the
+// host the server sees.
+func proofTarget(req *http.Request) *url.URL {
+	if req.Host == "" || req.Host == req.URL.Host {
+		return req.URL
+	}
+	u := *req.URL
+	u.Host = req.Host
+	return &u
 }

@@ -20,6 +20,14 @@ func (t *Transport) policy(req *http.Request) (bool, error) {
 	if req.URL == nil {
 		return false, &authorizer.AuthorizationError{Message: "base: request has no URL"}
 	}
+	if req.URL.Scheme != "https" && req.URL.Scheme != "http" {
+		// net/http lower-cases the scheme it parses; anything else was
+		// built by hand and is no URL credentials are meant for
+		return false, &authorizer.AuthorizationError{
+			Message: "base: not sending credentials to a URL whose scheme is not http or https",
+			Err:     authorizer.ErrInsecureTransport,
+		}
+	}
 	if req.Response != nil && !t.followsOrigin(req) {
 		return false, nil
 	}

@@ -167,15 +167,18 @@ func TestProbeDPoPTargetURITable(t *testing.T) {
 	}
 }
 
-// An internationalised host: net/http sends it as punycode (Host header
-// and connection), but Proof refuses the URL, so such a request can never
-// carry a DPoP token.
+// An internationalised host must be given in its punycode form (TargetURI's
+// doc): a URL with a non-ASCII host is refused with a clear error, never
+// signed with a host the server does not see; the punycode form works.
 func TestProbeDPoPIDNHost(t *testing.T) {
 	key, _ := dpop.GenerateKey()
 	u, _ := url.Parse("https://bücher.example/x")
-	if _, err := key.Proof("GET", u, "t", "", time.Now()); err != nil {
-		t.Skip("FINDING (low): dpop/proof.go:41 ProofForHash refuses a URL with a non-ASCII host (" + err.Error() +
-			"); net/http reaches it by its punycode name, which is the htu a server compares. TargetURI could convert the host with idna.Lookup.ToASCII (golang.org/x/net/idna, as net/http does).")
+	if _, err := key.Proof("GET", u, "t", "", time.Now()); err == nil || !strings.Contains(err.Error(), "target URL") {
+		t.Fatalf("a non-ASCII host: err = %v; want the documented refusal", err)
+	}
+	p, _ := url.Parse("https://xn--bcher-kva.example/x")
+	if _, err := key.Proof("GET", p, "t", "", time.Now()); err != nil {
+		t.Fatalf("the punycode form: %v", err)
 	}
 }
 
@@ -231,7 +234,7 @@ func TestProbeDPoPResourceNonceChallenge(t *testing.T) {
 		}
 	}
 	if _, ok := dpop.ResourceNonceChallenge(resp(`Bearer realm="x", error="use_dpop_nonce", DPoP algs="ES256"`)); ok {
-		t.Skip("FINDING (info): dpop/nonce.go:78 challengeAsksNonce attributes an error=\"use_dpop_nonce\" of a Bearer challenge to a DPoP " +
+		t.Fatal("regression of a fixed finding (info): dpop/nonce.go:78 challengeAsksNonce attributes an error=\"use_dpop_nonce\" of a Bearer challenge to a DPoP " +
 			"challenge in the same header value; parse challenges per RFC 9110 §11.6.1 (scheme then its params) instead of splitting on commas.")
 	}
 }
@@ -277,7 +280,7 @@ func TestProbeDPoPKeyPrintsNoSecret(t *testing.T) {
 	slog.New(slog.NewTextHandler(&buf, nil)).Info("k", "key", *ed)
 	seed := strings.Trim(fmt.Sprint([]byte(edPriv.Seed())[:6]), "[]")
 	if o := fmt.Sprintf("%v", byValue{*ed}) + buf.String(); strings.Contains(o, seed) {
-		t.Skip("FINDING (low): dpop/key.go:133-150 String/GoString/LogValue have pointer receivers and Key holds an ed25519.PrivateKey " +
+		t.Fatal("regression of a fixed finding (low): dpop/key.go:133-150 String/GoString/LogValue have pointer receivers and Key holds an ed25519.PrivateKey " +
 			"(a []byte) in an interface field: printing a dpop.Key value (fmt of a struct with a Key field, slog.Any(\"k\", *key)) prints " +
 			"the Ed25519 private key bytes. Fix: value receivers, or keep the signer behind a pointer (e.g. a *signerBox).")
 	}

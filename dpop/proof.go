@@ -251,8 +251,8 @@ func Origin(u *url.URL) string {
 	if htu == "" {
 		return ""
 	}
-	i := strings.Index(htu[len(u.Scheme)+3:], "/")
-	return htu[:len(u.Scheme)+3+i]
+	host := strings.Index(htu, "://") + 3 // offsets in htu itself: lower-casing may change lengths
+	return htu[:host+strings.Index(htu[host:], "/")]
 }
 
 // ValidNonce reports whether s is a nonce RFC 9449 §8.1 allows:

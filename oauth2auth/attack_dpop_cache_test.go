@@ -45,7 +45,7 @@ func TestAttackDPoPCachedBearerWithKey(t *testing.T) {
 			tok, err := a.Authorize(context.Background())
 			must(t, err)
 			if tok.AccessToken == "CACHED" && !dpop.IsDPoP(tok) {
-				t.Skip("FINDING (low): with WithDPoP on, a cached entry of token_type Bearer that carries a DPoP key is used as it is " +
+				t.Fatal("regression of a fixed finding (low): with WithDPoP on, a cached entry of token_type Bearer that carries a DPoP key is used as it is " +
 					"(oauth2auth/sessioncache.go:30 usable checks only dpop.KeyOf, not dpop.IsDPoP), so its access token is sent as " +
 					"Bearer by base.Transport (base/dpop.go:29 bindingOf needs type DPoP): the \"with DPoP on, never Bearer\" rule is " +
 					"broken by a tampered plain cache file. Fix: in usable, with WithDPoP set require dpop.IsDPoP(tok) && k != nil.")

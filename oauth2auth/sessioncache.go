@@ -35,8 +35,8 @@ func (s *userSession) usable(tok *oauth2.Token) bool {
 		why = "it is DPoP-bound and WithDPoP is not set"
 	case !s.o.dpop.set:
 		return true
-	case k == nil:
-		why = "it has no DPoP key and WithDPoP is set"
+	case k == nil || !dpop.IsDPoP(tok):
+		why = "it is not a DPoP token with its key and WithDPoP is set"
 	case s.o.dpop.generated:
 		if cur := s.sessionKey(); !cur.Equal(k) {
 			s.adopted.Store(k)

@@ -352,7 +352,7 @@ func TestAttackDPoPHTUUserInfo(t *testing.T) {
 	h, cl := ecProofParts(ecTok, c.Now())
 	cl["htu"] = "https://attacker:pw@api.example/v1/things"
 	if _, err := v.VerifyDPoP(context.Background(), ecTok, handProof("ES256", ecKey, h, cl), "GET", dpTarget); err == nil {
-		t.Skip("FINDING (low): a proof whose htu is https://attacker:pw@api.example/v1/things is accepted for " +
+		t.Fatal("regression of a fixed finding (low): a proof whose htu is https://attacker:pw@api.example/v1/things is accepted for " +
 			"https://api.example/v1/things: verify/dpop.go:116 sameTarget parses htu and compares dpop.TargetURI, which drops user info " +
 			"(dpop/proof.go:141). Not a key or host bypass, but the proof's htu is not the request's URI and one proof has many spellings. " +
 			"Fix: in sameTarget refuse u.User != nil (and u.Opaque != \"\").")

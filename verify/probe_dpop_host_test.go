@@ -43,7 +43,7 @@ func TestProbeDPoPRequestHostOverride(t *testing.T) {
 	}
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
-		t.Skip("FINDING (low): base/dpop.go:121 withProof signs htu from req.URL, ignoring req.Host: a request sent with " +
+		t.Fatal("regression of a fixed finding (low): base/dpop.go:121 withProof signs htu from req.URL, ignoring req.Host: a request sent with " +
 			"req.Host set (virtual host by address) is refused by an RFC 9449 server that builds the target URI from Host " +
 			"(verify.Middleware does: status " + resp.Status + "). Fix: when req.Host is set, sign htu for " +
 			"scheme://req.Host/path (and document it), or document that req.Host must equal req.URL.Host.")

@@ -86,7 +86,7 @@ func TestProbeDPoPHTUSyntaxNormalisation(t *testing.T) {
 		}
 	}
 	if len(failed) > 0 {
-		t.Skip("FINDING (low): verify/dpop.go:116 sameTarget / dpop/proof.go:141 TargetURI do no RFC 3986 §6.2.2/§6.2.3 normalisation " +
+		t.Fatal("regression of a fixed finding (low): verify/dpop.go:116 sameTarget / dpop/proof.go:141 TargetURI do no RFC 3986 §6.2.2/§6.2.3 normalisation " +
 			"(RFC 9449 §4.3 SHOULD); refused: " + strings.Join(failed, "; "))
 	}
 }
@@ -206,7 +206,7 @@ func TestProbeDPoPCnfStrictness(t *testing.T) {
 	}
 	mtls := token(rsaKey(0), "RS256", "", with(goodClaims(), "cnf", map[string]any{"x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"}))
 	if _, err := v.Verify(context.Background(), mtls); err == nil {
-		t.Skip("FINDING (low; named in docs/readme/dpop-verify.md but not in Verify's doc): verify/claims.go:149 confirmationJKT / " +
+		t.Fatal("regression of a fixed finding (low; named in docs/readme/dpop-verify.md but not in Verify's doc): verify/claims.go:149 confirmationJKT / " +
 			"verifier.go:133: a token with a cnf claim but no jkt (RFC 8705 cnf.x5t#S256, certificate-bound) is accepted by Verify " +
 			"as a plain bearer token, so its binding is silently dropped (RFC 8705 §3 requires the RS to check it). Refuse any cnf " +
 			"holding no confirmation method the verifier checks (TokenDPoPBinding), or name the exception in Verify's doc.")
