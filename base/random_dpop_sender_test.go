@@ -91,7 +91,7 @@ func (a *rdpAuthorizer) bind(tok *oauth2.Token, err error) (*oauth2.Token, error
 		return nil, err
 	}
 	k := a.keys[a.rnd.IntN(len(a.keys))]
-	tok.TokenType = dpop.TokenType
+	tok.TokenType = []string{dpop.TokenType, "dpop", "DPOP"}[a.rnd.IntN(3)] // case-insensitive
 	a.mu.Lock()
 	a.keyOf[tok.AccessToken] = k
 	a.mu.Unlock()
@@ -121,6 +121,7 @@ const (
 )
 
 type rdpOrigin struct {
+	prefix    string // every nonce of this origin starts with it
 	policy    int
 	cur, prev string
 	n         int
@@ -170,7 +171,10 @@ func (s *rdpServer) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if o.policy == rdpRotate && s.rnd.IntN(4) == 0 {
 		o.n++
-		o.prev, o.cur = o.cur, fmt.Sprintf("n-%d-%d", o.n, s.rnd.IntN(1000))
+		o.prev, o.cur = o.cur, fmt.Sprintf("%sn-%d-%d", o.prefix, o.n, s.rnd.IntN(1000))
+	}
+	if ok && claims.Nonce != "" && !strings.HasPrefix(claims.Nonce, o.prefix) {
+		s.violations = append(s.violations, fmt.Sprintf("seed %d: request %s carries the nonce of another origin", s.seed, id))
 	}
 	var resp *http.Response
 	switch {
@@ -328,13 +332,14 @@ func newRDPWorld(t *testing.T, seed uint64, keys []*dpop.Key, rotate bool) *rdpW
 		jtis: map[string]bool{}, sends: map[string]int{}, challenged: map[string]int{}}
 	w := &rdpWorld{seed: seed, rnd: rnd, clock: clock, a: a, s: s}
 	all := []string{"https://a.example", "http://127.0.0.1:8080", "https://c.example:8443"}
-	for _, o := range all[:1+rnd.IntN(len(all))] {
+	for i, o := range all[:1+rnd.IntN(len(all))] {
 		p := rnd.IntN(rdpPolicies)
 		if !rotate && p == rdpRotate {
 			p = rdpFirst
 		}
 		w.rotate = w.rotate || p == rdpRotate
-		s.origins[o] = &rdpOrigin{policy: p, cur: fmt.Sprintf("first-%d", rnd.IntN(1000))}
+		prefix := fmt.Sprintf("o%d-", i)
+		s.origins[o] = &rdpOrigin{prefix: prefix, policy: p, cur: fmt.Sprintf("%sfirst-%d", prefix, rnd.IntN(1000))}
 		w.origins = append(w.origins, o)
 	}
 	w.tr = NewTransport(a, WithBase(s), withClock(clock.Now))

@@ -302,9 +302,11 @@ func TestRandomDPoPSharedFileCache(t *testing.T) {
 				case 1:
 					i := rnd.IntN(len(auths))
 					auths[i] = open() // a restart: a new process on the same files
-					mu.Lock()
-					last[i] = nil
-					mu.Unlock()
+					if rnd.IntN(2) == 0 { // or the old process's token handed to Refresh
+						mu.Lock()
+						last[i] = nil
+						mu.Unlock()
+					}
 				case 2:
 					f.mu.Lock()
 					f.dpop.nonce = fmt.Sprintf("nonce-%d", step)

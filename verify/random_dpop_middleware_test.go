@@ -333,4 +333,3 @@ func TestRandomDPoPMiddleware(t *testing.T) {
 		})
 	}
 }
-
