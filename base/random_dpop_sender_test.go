@@ -115,11 +115,11 @@ func (a *rdpAuthorizer) Refresh(ctx context.Context, tok *oauth2.Token) (*oauth2
 
 // Nonce policies of one origin.
 const (
-	rdpNoNonce  = iota // never asks
-	rdpFirst           // asks once, then the nonce never changes
-	rdpRotate          // rotates at random; the previous one stays valid
-	rdpSingleUse       // a new nonce with every 200, only the newest valid
-	rdpPolicies        // count
+	rdpNoNonce   = iota // never asks
+	rdpFirst            // asks once, then the nonce never changes
+	rdpRotate           // rotates at random; the previous one stays valid
+	rdpSingleUse        // a new nonce with every 200, only the newest valid
+	rdpPolicies         // count
 )
 
 type rdpOrigin struct {
