@@ -63,6 +63,7 @@ const (
 	rdmNoNonce
 	rdmOldNonce // the nonce of two slots ago
 	rdmBearer   // the bound token as Bearer, with a good proof
+	rdmUnbound  // a token without cnf.jkt presented as DPoP
 	rdmKinds
 )
 
@@ -74,6 +75,7 @@ type rdmProof struct {
 	iat     int64 // seconds
 	slot    int64 // nonce slot at creation, for a proof with the current nonce
 	scheme  string
+	tok     string // the token sent with the proof
 	method  string
 	target  string
 	hasNone bool // a proof that carries the current nonce
@@ -87,6 +89,7 @@ type rdmWorld struct {
 	v       *Verifier
 	h       http.Handler
 	tok     string
+	unbound string // a token without cnf.jkt
 	age     time.Duration
 	size    int
 	slot    time.Duration // 0: nonces off
@@ -121,6 +124,7 @@ func newRDMWorld(t *testing.T, seed uint64) *rdmWorld {
 	}
 	w.v = newDPoPVerifier(t, c, opts...)
 	w.tok = boundToken(dpKey.Thumbprint())
+	w.unbound = token(rsaKey(0), "RS256", "", goodClaims())
 	w.h = Middleware(w.v)(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		w.mu.Lock()
 		w.accepts[r.Header.Get("DPoP")]++
@@ -138,6 +142,7 @@ func (w *rdmWorld) newProof(kind int) *rdmProof {
 		p.method = "POST"
 	}
 	method, target, tok, key, nonce, at := p.method, p.target, w.tok, dpKey, "", now
+	p.tok = w.tok
 	if w.slot > 0 {
 		nonce, p.hasNone, p.slot = w.v.DPoPNonce(), true, now.UnixNano()/int64(w.slot)
 	}
@@ -162,6 +167,8 @@ func (w *rdmWorld) newProof(kind int) *rdmProof {
 		}
 	case rdmBearer:
 		p.scheme = "Bearer"
+	case rdmUnbound:
+		p.tok, tok = w.unbound, w.unbound
 	}
 	p.iat = at.Unix()
 	p.raw = mustProof(w.t, key, method, mustURL(target), tok, nonce, at)
@@ -202,6 +209,7 @@ func (w *rdmWorld) liveAt(now time.Time) int {
 
 type rdmSend struct {
 	p      *rdmProof
+	double bool // the proof twice, in two DPoP headers: refused, and its jti not spent
 	status int
 }
 
@@ -219,7 +227,7 @@ func (w *rdmWorld) round(r int) (accepted, full int) {
 			p = w.newProof(rdmGood)
 		}
 		for range 1 + w.rnd.IntN(2) { // twice: a concurrent replay
-			sends = append(sends, &rdmSend{p: p})
+			sends = append(sends, &rdmSend{p: p, double: w.rnd.IntN(8) == 0})
 		}
 	}
 	w.rnd.Shuffle(len(sends), func(i, j int) { sends[i], sends[j] = sends[j], sends[i] })
@@ -234,7 +242,11 @@ func (w *rdmWorld) round(r int) (accepted, full int) {
 	for range 1 + w.rnd.IntN(16) {
 		wg.Go(func() {
 			for s := range next {
-				req := dpopRequest(s.p.method, s.p.target, s.p.scheme, w.tok, s.p.raw)
+				proofs := []string{s.p.raw}
+				if s.double {
+					proofs = append(proofs, s.p.raw)
+				}
+				req := dpopRequest(s.p.method, s.p.target, s.p.scheme, s.p.tok, proofs...)
 				rec := httptest.NewRecorder()
 				w.h.ServeHTTP(rec, req)
 				s.status = rec.Code
@@ -254,6 +266,9 @@ func (w *rdmWorld) check(r int, sends []*rdmSend, before map[string]int) (accept
 	ok, unavailable := map[*rdmProof]int{}, map[*rdmProof]int{}
 	for _, s := range sends {
 		switch {
+		case s.double && s.status != http.StatusBadRequest && s.status != http.StatusUnauthorized:
+			w.failf("round %d: proof %d in two DPoP headers answered %d; want 400 or 401", r, s.p.id, s.status)
+		case s.double:
 		case s.status == http.StatusOK:
 			if !w.valid(s.p, now) {
 				w.failf("round %d: proof %d (kind %d) accepted; the oracle says invalid", r, s.p.id, s.p.kind)
@@ -281,7 +296,7 @@ func (w *rdmWorld) check(r int, sends []*rdmSend, before map[string]int) (accept
 	live := w.liveAt(now)
 	for _, s := range sends {
 		p := s.p
-		if !w.valid(p, now) || before[p.raw] > 0 || ok[p] > 0 {
+		if s.double || !w.valid(p, now) || before[p.raw] > 0 || ok[p] > 0 {
 			continue
 		}
 		if unavailable[p] == 0 {
