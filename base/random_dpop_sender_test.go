@@ -457,7 +457,11 @@ func TestRandomDPoPSenderStableNonces(t *testing.T) {
 					expiries++
 				}
 				before := w.a.calls()
-				w.burst(2+w.rnd.IntN(24), 1+w.rnd.IntN(3), func(resp *http.Response, err error) {
+				g := 2 + w.rnd.IntN(24)
+				if w.rnd.IntN(6) == 0 {
+					g = 200 // a crowd at expiry
+				}
+				w.burst(g, 1+w.rnd.IntN(3), func(resp *http.Response, err error) {
 					if err != nil {
 						w.s.violate("request failed: %v", err)
 					}
