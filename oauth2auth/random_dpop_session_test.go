@@ -301,7 +301,7 @@ func TestRandomDPoPSharedFileCache(t *testing.T) {
 					clock.ns.Add(int64(time.Hour + time.Minute))
 				case 1:
 					i := rnd.IntN(len(auths))
-					auths[i] = open() // a restart: a new process on the same files
+					auths[i] = open()     // a restart: a new process on the same files
 					if rnd.IntN(2) == 0 { // or the old process's token handed to Refresh
 						mu.Lock()
 						last[i] = nil
