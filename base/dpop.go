@@ -86,9 +86,10 @@ func (t *Transport) roundTripDPoP(req *http.Request, st *tokenState) (*http.Resp
 // it is a nonce challenge and req can be replayed, the 401's body is kept
 // in memory (its connection released) and req is sent once more with a
 // proof carrying the nonce: the replay's answer is returned. A challenge
-// that cannot be answered (the body cannot be replayed) returns resp with
-// unanswered set: the token is not at fault, and the next request carries
-// the nonce. Any other 401 is returned as it came.
+// that cannot be answered (the body cannot be replayed), or whose replay
+// meets another nonce challenge (the nonce changed meanwhile), returns
+// that answer with unanswered set: the token is not at fault, and the next
+// request carries the newest nonce. Any other 401 is returned as it came.
 func (t *Transport) answerNonce(req *http.Request, st *tokenState, resp *http.Response) (_ *http.Response, unanswered bool, _ error) {
 	nonce, ok := dpop.ResourceNonceChallenge(resp)
 	if !ok {
@@ -101,6 +102,14 @@ func (t *Transport) answerNonce(req *http.Request, st *tokenState, resp *http.Re
 	again, err := t.replay(req, st, nonce)
 	if err == errNoReplay {
 		return resp, true, nil
+	}
+	if err == nil {
+		if _, more := dpop.ResourceNonceChallenge(again); more {
+			// the nonce changed meanwhile (rotated, or a single-use one
+			// another request used): still not the token's fault; the
+			// next request carries the newest nonce
+			return again, true, nil
+		}
 	}
 	return again, false, err
 }

@@ -122,7 +122,7 @@ func TestRandomDPoPSenderAgainstVerify(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			h := verify.Middleware(v)(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+			h := verify.Middleware(v, verify.InsecureTrustHostHeader())(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 			tr := NewTransport(&rdvAuthorizer{fakeAuthorizer: newFake(clock), tok: tok}, WithBase(rdvWire{h}), withClock(clock.Now))
 			defer tr.Close()
 			var mu sync.Mutex

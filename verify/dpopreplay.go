@@ -22,6 +22,7 @@ type replayCache struct {
 	m            map[[16]byte]replayEntry // hash of (jkt, jti) → its entry
 	keys         map[[8]byte]int          // hash of jkt → its live entries in m
 	next         int64                    // earliest death in m (0 when empty): no sweep frees anything before it
+	high         int64                    // the latest now seen: a clock stepped back cannot revive a swept proof
 }
 
 // replayEntry is one accepted proof: when it dies (UnixNano) and whose key
@@ -60,6 +61,14 @@ func (c *replayCache) record(jkt, jti string, until, now time.Time) error {
 	n, u := now.UnixNano(), until.UnixNano()
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if n > c.high {
+		c.high = n
+	}
+	if u <= c.high {
+		// dead by the latest clock seen: its entry may have been swept
+		// before the clock stepped back, so it cannot be told from a replay
+		return proofError("proof is older than the proof age (by the latest time this verifier has seen)")
+	}
 	e, seen := c.m[k]
 	switch {
 	case seen && e.dies > n:
@@ -92,6 +101,9 @@ func (c *replayCache) drop(k [16]byte, e replayEntry) {
 // sweepLocked drops the entries dead at n. It walks the map only when one
 // is due to be dead, so a cache full of live entries refuses in O(1).
 func (c *replayCache) sweepLocked(n int64) {
+	if n < c.high {
+		n = c.high // sweep by the latest clock seen, stepped back or not
+	}
 	if c.next == 0 || n < c.next {
 		return
 	}

@@ -125,7 +125,7 @@ func newRDMWorld(t *testing.T, seed uint64) *rdmWorld {
 	w.v = newDPoPVerifier(t, c, opts...)
 	w.tok = boundToken(dpKey.Thumbprint())
 	w.unbound = token(rsaKey(0), "RS256", "", goodClaims())
-	w.h = Middleware(w.v)(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+	w.h = Middleware(w.v, InsecureTrustHostHeader())(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		w.mu.Lock()
 		w.accepts[r.Header.Get("DPoP")]++
 		w.mu.Unlock()
@@ -301,7 +301,7 @@ func (w *rdmWorld) check(r int, sends []*rdmSend, before map[string]int) (accept
 		}
 		if unavailable[p] == 0 {
 			w.failf("round %d: valid proof %d never accepted (%d)", r, p.id, s.status)
-		} else if live < w.size {
+		} else if live < newReplayCache(w.size).perKey { // below a key's share, nothing may be full
 			w.failf("round %d: valid proof %d refused 503 with %d live entries of %d", r, p.id, live, w.size)
 		}
 	}
@@ -357,11 +357,11 @@ func TestRandomDPoPMiddleware(t *testing.T) {
 // at T, two more at T+age+2s (the second finds the cache full and sweeps P
 // and Q), the clock back to T+1s, P replayed.
 func TestRandomDPoPReplayAfterClockStepBack(t *testing.T) {
-	t.Skip("FINDING (low): after a backward clock step larger than the proof age, a proof accepted before the step is accepted again once a sweep of the full replay cache dropped its entry; deterministic, no seed")
+	// was a FINDING (low); fixed: the cache keeps the latest time it has seen
 	c := newClock()
 	age := 10 * time.Second
 	v := newDPoPVerifier(t, c, WithDPoPProofAge(age), WithDPoPReplayCacheSize(3))
-	h := Middleware(v)(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	h := Middleware(v, InsecureTrustHostHeader())(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	tok := boundToken(dpKey.Thumbprint())
 	target := "https://api.example/v1/things"
 	serve := func(proof string) int {
