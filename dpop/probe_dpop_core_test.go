@@ -32,7 +32,10 @@ func TestProbeDPoPThumbprintRFC9449Example(t *testing.T) {
 	dec := base64.RawURLEncoding.DecodeString
 	x, _ := dec("l8tFrhx-34tV3hRICRDY9zCkDlpBhF42UQUfWVAWBFs")
 	y, _ := dec("9VE4jf_Ok_o64zbTTlcuNJajHmt6v9TDVrU0CdvGRDA")
-	pub := &ecdsa.PublicKey{Curve: elliptic.P256(), X: new(big.Int).SetBytes(x), Y: new(big.Int).SetBytes(y)}
+	pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), append(append([]byte{4}, x...), y...))
+	if err != nil {
+		t.Fatal(err)
+	}
 	got, err := dpop.Thumbprint(pub)
 	if err != nil || got != "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I" {
 		t.Fatalf("Thumbprint = %q, %v", got, err)
@@ -254,8 +257,9 @@ func TestProbeDPoPKeyPrintsNoSecret(t *testing.T) {
 			secrets = []string{fmt.Sprint([]byte(p.Seed())[:8]), base64.RawURLEncoding.EncodeToString(p.Seed()), fmt.Sprintf("%x", p.Seed()[:8])}
 			secrets = append(secrets, strings.Trim(fmt.Sprint([]byte(p.Seed())[:6]), "[]"))
 		case *ecdsa.PrivateKey:
-			d := p.D.String()
-			secrets = []string{d[:12], base64.RawURLEncoding.EncodeToString(p.D.Bytes())}
+			raw, _ := p.Bytes()
+			d := new(big.Int).SetBytes(raw).String()
+			secrets = []string{d[:12], base64.RawURLEncoding.EncodeToString(raw)}
 		}
 		tok := dpop.Bind(&oauth2.Token{AccessToken: "a", TokenType: "DPoP"}, k)
 		type holder struct{ K *dpop.Key }
