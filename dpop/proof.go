@@ -164,6 +164,12 @@ func TargetURI(u *url.URL) string {
 // those of unreserved characters decoded, dot segments removed
 // (RFC 3986 §5.2.4), "" as "/".
 func normalPath(p string) string {
+	if !strings.Contains(p, "%") {
+		if p = removeDotSegments(p); p == "" {
+			return "/"
+		}
+		return p
+	}
 	var b strings.Builder
 	for i := 0; i < len(p); i++ {
 		c := p[i]
