@@ -2,6 +2,7 @@ package verify
 
 import (
 	"hash/maphash"
+	"math"
 	"sync"
 	"time"
 )
@@ -85,8 +86,20 @@ func (c *tokenCache) put(raw string, claims *Claims, k *key, now time.Time) {
 	if len(s.m) >= c.perShard {
 		s.evictLocked(now.UnixNano())
 	}
-	s.m[raw] = cacheEntry{claims: claims, key: k, until: until.UnixNano()}
+	s.m[raw] = cacheEntry{claims: claims, key: k, until: unixNano(until)}
 }
+
+// unixNano is t.UnixNano, saturated: a time past 2262 (an exp of 1e15)
+// does not overflow into the past, which made such a token dead at once.
+func unixNano(t time.Time) int64 {
+	if t.After(maxUnixNano) {
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+// maxUnixNano is the latest time UnixNano can represent.
+var maxUnixNano = time.Unix(0, math.MaxInt64)
 
 // evictLocked drops dead entries, and when none was dead, some others
 // (map order is random, so this is random eviction).

@@ -144,18 +144,23 @@ func skipLiteral(s string, i int, lit string) (int, bool) {
 	return i + len(lit), true
 }
 
-// skipContainer skips an object (named members) or an array.
+// skipContainer skips an object (named members) or an array. An object
+// with two members whose names are equal ignoring case (encoding/json, and
+// so Claims.Decode, would keep the last) is malformed: a second parser
+// could read the first.
 func skipContainer(s string, i, depth int, closer byte, named bool) (int, bool) {
 	i = skipSpace(s, i+1)
 	if i < len(s) && s[i] == closer {
 		return i + 1, true
 	}
+	var names []string // of a named container: duplicates are refused at every depth
 	for {
 		if named {
-			_, next, err := readName(s, i)
-			if err != nil {
+			name, next, err := readName(s, i)
+			if err != nil || hasFold(names, name) {
 				return 0, false
 			}
+			names = append(names, name)
 			i = skipSpace(s, next)
 		}
 		end, ok := skipValue(s, i, depth+1)
@@ -345,4 +350,14 @@ func jsonStrings(raw string, one bool) ([]string, bool) {
 		i = skipSpace(raw, i+1)
 	}
 	return nil, false
+}
+
+// hasFold reports whether names holds name, ignoring case.
+func hasFold(names []string, name string) bool {
+	for _, n := range names {
+		if strings.EqualFold(n, name) {
+			return true
+		}
+	}
+	return false
 }

@@ -250,7 +250,7 @@ func TestProbeHugeExpiryCached(t *testing.T) {
 	c.Add(time.Hour)
 	again, err := v.Verify(context.Background(), tok)
 	if err != nil || again != first {
-		t.Skip("FINDING (low, performance only): exp past 2262 overflows the cache's UnixNano deadline; the token is verified afresh every time")
+		t.Fatal("exp past 2262 overflows the cache's UnixNano deadline; the token is verified afresh every time")
 	}
 }
 
@@ -870,7 +870,7 @@ func TestProbeNestedDuplicateMembers(t *testing.T) {
 	payload := `{"realm_access":{"roles":["user"],"roles":["admin"]},` + string(body[1:])
 	tok := signRaw("RS256", rawSeg(`{"alg":"RS256"}`)+"."+rawSeg(payload), rsaKey(0))
 	if _, err := v.Verify(context.Background(), tok); err == nil {
-		t.Skip("FINDING (low): duplicate members inside a claim value (nested object) are accepted; Decode then keeps the last (the issuer signed it, so only a parser differential with another verifier)")
+		t.Fatal("duplicate members inside a claim value (nested object) are accepted; Decode then keeps the last")
 	}
 }
 
