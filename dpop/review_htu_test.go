@@ -97,7 +97,7 @@ func checkFixedPoint(t *testing.T, u *url.URL) {
 func TestReviewTargetURIRootlessPath(t *testing.T) {
 	u := &url.URL{Scheme: "https", Host: "a.com", Path: "b/./c"}
 	if got := TargetURI(u); got != "https://a.com/b/c" {
-		t.Skip(`FINDING (low): dpop/proof.go:171 TargetURI(&url.URL{Scheme:"https",Host:"a.com",Path:"b/./c"}) = ` + got +
+		t.Skip(`FINDING (low): dpop/proof.go:160 TargetURI(&url.URL{Scheme:"https",Host:"a.com",Path:"b/./c"}) = ` + got +
 			` (path glued to the host, another host's htu) and Origin = "` + Origin(u) + `"; fix: in normalPath prefix "/" to a non-empty path that lacks it (RFC 3986 §3.3 path-abempty), or refuse it`)
 	}
 }
@@ -151,6 +151,6 @@ func TestReviewTargetURIEmptyHost(t *testing.T) {
 	// (the fuzzer's "http://::" is the same: host ":" after one ":" is cut,
 	// "http://:/", which parses back to "http:///")
 	if got := TargetURI(u); got != "" {
-		t.Skip(`FINDING (info): dpop/proof.go:168 TargetURI(http://:) = "` + got + `" (Origin "` + Origin(u) + `"): a host that is empty after the empty port is dropped still yields an htu; fix: return "" when host == "" after TrimSuffix`)
+		t.Skip(`FINDING (info): dpop/proof.go:156 TargetURI(http://:) = "` + got + `" (Origin "` + Origin(u) + `"): a host that is empty after the empty port is dropped still yields an htu; fix: return "" when host == "" after TrimSuffix`)
 	}
 }

@@ -56,7 +56,7 @@ func TestReviewFragmentsMediumSecret(t *testing.T) {
 	sec := "Pa55w0rd-Of-24-Bytes-xyz" // 24 bytes: a password, a short client secret
 	got := Clean("invalid password '"+sec[:20]+"'", 0, sec)
 	if strings.Contains(got, sec[:20]) {
-		t.Skip("FINDING (low, documented limit): internal/servertext/servertext.go:70 scrubFragments ignores secrets under 2×MinFragment (32) bytes, so a quoted 20-byte prefix of a 24-byte secret survives: " +
+		t.Skip("FINDING (low, documented limit): internal/servertext/servertext.go:80 scrubFragments ignores secrets under 2×MinFragment (32) bytes, so a quoted 20-byte prefix of a 24-byte secret survives: " +
 			got + "; fix: for a secret of 16..31 bytes also scrub runs of at least len/2+1 bytes (min 12)")
 	}
 }
