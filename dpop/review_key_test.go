@@ -1,7 +1,6 @@
 package dpop
 
 import (
-	"crypto/ecdsa"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -16,7 +15,6 @@ func TestReviewKeyValueHidesSecret(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	priv := k.signer.(*ecdsa.PrivateKey)
 	der, err := k.MarshalBinary()
 	if err != nil {
 		t.Fatal(err)
@@ -30,7 +28,7 @@ func TestReviewKeyValueHidesSecret(t *testing.T) {
 	h := holder{K: *k, P: k, List: []Key{*k}}
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%x"} {
 		out := fmt.Sprintf(verb, h)
-		if strings.Contains(out, d) || strings.Contains(out, fmt.Sprint(priv.PublicKey.X)) {
+		if strings.Contains(out, d) {
 			t.Errorf("%s of a struct holding a Key shows key material: %s", verb, out)
 		}
 	}
