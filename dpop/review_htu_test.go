@@ -113,8 +113,9 @@ func FuzzReviewTargetURI(f *testing.F) {
 		}
 		_ = Origin(u)
 		htu := TargetURI(u)
-		if htu == "" || u.Opaque != "" || strings.Trim(u.Hostname(), ":") == "" || !printable(htu) {
-			return // an empty host: TestReviewTargetURIEmptyHost
+		if htu == "" || u.Opaque != "" || strings.Trim(u.Hostname(), ":") == "" || !printable(htu) ||
+			(strings.Contains(u.Hostname(), ":") && !strings.HasPrefix(u.Host, "[")) {
+			return // an empty host, or colons outside brackets: TestReviewTargetURIEmptyHost
 		}
 		checkFixedPoint(t, u)
 	})
@@ -149,8 +150,9 @@ func FuzzReviewNormalPath(f *testing.F) {
 func TestReviewTargetURIEmptyHost(t *testing.T) {
 	u := &url.URL{Scheme: "http", Host: ":"}
 	// (the fuzzer's "http://::" is the same: host ":" after one ":" is cut,
-	// "http://:/", which parses back to "http:///")
+	// "http://:/", which parses back to "http:///"; and "a://:A:" gives
+	// "a://:a/", which does not parse: cutting the empty port made ":a" a port)
 	if got := TargetURI(u); got != "" {
-		t.Skip(`FINDING (info): dpop/proof.go:156 TargetURI(http://:) = "` + got + `" (Origin "` + Origin(u) + `"): a host that is empty after the empty port is dropped still yields an htu; fix: return "" when host == "" after TrimSuffix`)
+		t.Skip(`FINDING (info): dpop/proof.go:156 TargetURI(http://:) = "` + got + `" (Origin "` + Origin(u) + `"): a host that is empty after the empty port is dropped still yields an htu (and "a://:A:" yields "a://:a/", which does not parse); fix: return "" when the host is empty, or holds a ':' outside brackets, after TrimSuffix`)
 	}
 }
