@@ -30,11 +30,13 @@ type TokenCache interface {
 // honour ctx; whoever holds it re-reads the cache and fetches a token only
 // when the cache has no usable one, so that N processes make one token
 // request instead of N. unlock releases the lock and must be called
-// exactly once. The [Transport] gives Lock a context that ends after
-// min(2 s, a quarter of [WithFetchTimeout]) and requests a token without
-// the lock when Lock fails (or returns on that context's end; a Lock that
-// ignores ctx holds up the token request): a lock is an optimisation,
-// never a reason for a request to fail.
+// exactly once. ctx bounds only the wait: the lock, once held, must last
+// until unlock (or its own lease), not end with ctx. The [Transport] gives
+// Lock a context that ends after min(2 s, a quarter of
+// [WithFetchTimeout]) and requests a token without the lock when Lock
+// fails or that context ends; a Lock that ignores ctx is waited for no
+// longer, and a lock it obtains later is released at once: a lock is an
+// optimisation, never a reason for a request to fail.
 type CacheLocker interface {
 	Lock(ctx context.Context, key string) (unlock func() error, err error)
 }

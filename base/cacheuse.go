@@ -41,7 +41,8 @@ func (t *Transport) obtain(ctx context.Context, cur *tokenState) (*tokenState, E
 
 // refreshInput returns what Refresh renews: cur, or the cached token when
 // it was issued after cur although it cannot be used itself (expired, or
-// refused by a resource server). Another sharer renewed cur into it, so
+// refused by a resource server), or when it is cur's access token with
+// another refresh token (a rotated one a sharer kept). Another sharer renewed cur into it, so
 // only its refresh token is still live at a provider that rotates them
 // (sharers idle longer than a lifetime find both tokens expired).
 func (t *Transport) refreshInput(ctx context.Context, cur *tokenState) *tokenState {
@@ -49,7 +50,13 @@ func (t *Transport) refreshInput(ctx context.Context, cur *tokenState) *tokenSta
 		return cur
 	}
 	tok, err := t.cfg.cache.Load(ctx, t.cfg.cacheKey)
-	if err != nil || tok == nil || tok.RefreshToken == "" || keylessDPoP(tok) || !issuedAfter(tok, cur.tok) {
+	if err != nil || tok == nil || tok.RefreshToken == "" || keylessDPoP(tok) {
+		return cur
+	}
+	// a sharer kept a rotated refresh token for the same access token
+	// (keepRotatedRefreshToken): the cached one is the live one
+	rotated := tok.AccessToken == cur.tok.AccessToken && tok.RefreshToken != cur.tok.RefreshToken
+	if !rotated && !issuedAfter(tok, cur.tok) {
 		return cur
 	}
 	return &tokenState{tok: tok, invalid: true}

@@ -60,7 +60,7 @@ var errNoReplay = errors.New("base: no replay")
 // Bearer token (retryUnauthorized): at most one new token, one replay with
 // it (and one more should it meet a nonce challenge), never a loop.
 func (t *Transport) roundTripDPoP(req *http.Request, st *tokenState) (*http.Response, error) {
-	origin := dpop.Origin(req.URL)
+	origin := dpop.Origin(proofTarget(req)) // the host the server sees, as htu names it
 	r2, err := t.withProof(req, st, origin, "")
 	if err != nil {
 		closeBody(req)

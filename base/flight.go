@@ -118,7 +118,7 @@ func (t *Transport) fetch(ctx context.Context, cur *tokenState) (*tokenState, Ev
 	}
 	st, err := t.adopt(tok, t.now())
 	if err != nil {
-		t.keepRotatedRefreshToken(cur, tok)
+		t.keepRotatedRefreshToken(ctx, cur, tok)
 		return nil, EventFailed, err
 	}
 	return st, kind, nil
@@ -129,7 +129,11 @@ func (t *Transport) fetch(ctx context.Context, cur *tokenState) (*tokenState, Ev
 // a provider that rotates refresh tokens it is the only live one, and the
 // next Refresh must use it, not cur's, which the provider has exchanged
 // (reusing it revokes the grant). cur's access token goes on being used.
-func (t *Transport) keepRotatedRefreshToken(cur *tokenState, tok *oauth2.Token) {
+//
+// With a shared cache (Bearer tokens) cur's token with the new refresh
+// token is stored there too, under the lock the request holds, so that the
+// sharers refresh with it (see refreshInput).
+func (t *Transport) keepRotatedRefreshToken(ctx context.Context, cur *tokenState, tok *oauth2.Token) {
 	if cur == nil || cur.tok == nil || tok == nil || tok.RefreshToken == "" || tok.RefreshToken == cur.tok.RefreshToken {
 		return
 	}
@@ -141,8 +145,11 @@ func (t *Transport) keepRotatedRefreshToken(cur *tokenState, tok *oauth2.Token) 
 	rt.RefreshToken = tok.RefreshToken
 	c.tok = &rt
 	t.mu.Lock()
-	t.cur.CompareAndSwap(cur, &c)
+	swapped := t.cur.CompareAndSwap(cur, &c)
 	t.mu.Unlock()
+	if swapped && t.cfg.cache != nil && c.bound == nil {
+		t.toCache(ctx, c.tok)
+	}
 }
 
 // request calls the Authorizer: Refresh with the newest token when there is

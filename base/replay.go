@@ -65,7 +65,7 @@ func (t *Transport) replay(req *http.Request, st *tokenState, nonce string) (*ht
 	if st.bound == nil {
 		r2 = t.withCredentials(req, st)
 	} else {
-		origin = dpop.Origin(req.URL)
+		origin = dpop.Origin(proofTarget(req))
 		var err error
 		if r2, err = t.withProof(req, st, origin, nonce); err != nil {
 			return nil, errNoReplay

@@ -42,7 +42,7 @@ func TestReviewRotatedRefreshTokenReachesCache(t *testing.T) {
 		if cached != nil {
 			rt = cached.RefreshToken
 		}
-		t.Skip("FINDING (low): base/flight.go:132 keepRotatedRefreshToken keeps the rotated refresh token (rt-2) only in the Transport's memory; the shared TokenCache still holds " + rt +
+		t.Fatal("regression (low): base/flight.go:132 keepRotatedRefreshToken keeps the rotated refresh token (rt-2) only in the Transport's memory; the shared TokenCache still holds " + rt +
 			", which the provider exchanged: a sharer or a restarted process refreshes with it and a rotating provider revokes the grant. Fix: in obtain, when fetch kept a rotated refresh token, store cur's token with it (toCache, under the lock) for Bearer tokens")
 	}
 }

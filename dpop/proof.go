@@ -157,7 +157,14 @@ func TargetURI(u *url.URL) string {
 	if p := u.Port(); (scheme == "https" && p == "443") || (scheme == "http" && p == "80") {
 		host = strings.TrimSuffix(host, ":"+p)
 	}
-	return scheme + "://" + host + normalPath(u.EscapedPath())
+	if u.Hostname() == "" {
+		return "" // a port without a host name
+	}
+	path := u.EscapedPath()
+	if path != "" && path[0] != '/' {
+		path = "/" + path // a hand-built URL's rootless path is not part of its host
+	}
+	return scheme + "://" + host + normalPath(path)
 }
 
 // normalPath normalises an escaped path: percent-encodings in upper case,

@@ -11,6 +11,7 @@ import (
 	"github.com/seed-d44eba79/authorizer"
 	"github.com/seed-d44eba79/authorizer/base"
 	"github.com/seed-d44eba79/authorizer/internal/endpoint"
+	"google.golang.org/grpc"
 	grpccreds "google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
@@ -173,6 +174,10 @@ type chosen struct {
 	owner *Credentials
 	cred  base.Credential
 	sent  atomic.Bool
+	// peer is filled by grpc (the grpc.Peer call option) once the call
+	// had a transport stream: a call that failed before one (another
+	// per-RPC credential failing, whatever its error) leaves Addr nil.
+	peer peer.Peer
 }
 
 // withChosen returns ctx carrying cred, chosen by c's interceptor.
@@ -195,8 +200,15 @@ func chosenBy(ctx context.Context, c *Credentials) *chosen {
 // accepts the token only when GetRequestMetadata sent it. It returns true
 // when the server refused the token.
 func (ch *chosen) answered(err error) bool {
-	return ch.sent.Load() && !localCredentialsFailure(err) && refused(ch.cred, err)
+	return ch.sent.Load() && ch.reached() && !localCredentialsFailure(err) && refused(ch.cred, err)
 }
+
+// reached reports whether the call got a transport stream (the server may
+// have seen the token), going by the peer grpc recorded for it.
+func (ch *chosen) reached() bool { return ch.peer.Addr != nil }
+
+// callOption is the grpc.Peer option that fills ch.peer.
+func (ch *chosen) callOption() grpc.CallOption { return grpc.Peer(&ch.peer) }
 
 // localCredentialsFailure reports whether err is grpc's own answer to a
 // per-RPC credential (another one than ours, after ours attached the

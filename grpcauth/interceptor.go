@@ -24,7 +24,7 @@ func (c *Credentials) UnaryClientInterceptor() grpc.UnaryClientInterceptor {
 			return clientStatus(err)
 		}
 		cctx, ch := c.withChosen(ctx, cred)
-		err = invoker(cctx, method, req, reply, cc, opts...)
+		err = invoker(cctx, method, req, reply, cc, append(opts, ch.callOption())...)
 		if !ch.answered(err) || !c.cfg.retry {
 			return err
 		}
@@ -33,7 +33,7 @@ func (c *Credentials) UnaryClientInterceptor() grpc.UnaryClientInterceptor {
 			return err
 		}
 		cctx, ch = c.withChosen(ctx, next)
-		err = invoker(cctx, method, req, reply, cc, opts...)
+		err = invoker(cctx, method, req, reply, cc, append(opts, ch.callOption())...)
 		ch.answered(err)
 		return err
 	}
@@ -51,7 +51,7 @@ func (c *Credentials) StreamClientInterceptor() grpc.StreamClientInterceptor {
 			return nil, clientStatus(err)
 		}
 		sctx, ch := c.withChosen(ctx, cred)
-		s, err := streamer(sctx, desc, cc, method, opts...)
+		s, err := streamer(sctx, desc, cc, method, append(opts, ch.callOption())...)
 		if err != nil {
 			ch.answered(err)
 			return nil, err

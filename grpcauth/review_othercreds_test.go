@@ -39,6 +39,6 @@ func TestReviewOtherPerRPCCredentialStatusError(t *testing.T) {
 		}
 	}
 	if n := a.calls.Load(); n > 1 || failed != nil {
-		t.Skipf("FINDING (medium): grpcauth/credentials.go:207 localCredentialsFailure matches only grpc's wrapped wordings; another PerRPCCredentials returning status.Error(codes.Unauthenticated, ...) is passed through by grpc-go unwrapped, so our unsent token is retired as refused (%d token requests) and the next good call on another channel fails with the backoff (%v). Fix: have GetRequestMetadata record that ours ran and treat a call as sent only once the transport wrote headers (e.g. a stats.Handler OutHeader / a grpc.Header/Trailer received, or peer info present), or let the interceptor see whether any response header arrived (grpc.Header call option): no headers and Unauthenticated = local", n, failed)
+		t.Fatalf("regression (medium): grpcauth/credentials.go:207 localCredentialsFailure matches only grpc's wrapped wordings; another PerRPCCredentials returning status.Error(codes.Unauthenticated, ...) is passed through by grpc-go unwrapped, so our unsent token is retired as refused (%d token requests) and the next good call on another channel fails with the backoff (%v). Fix: have GetRequestMetadata record that ours ran and treat a call as sent only once the transport wrote headers (e.g. a stats.Handler OutHeader / a grpc.Header/Trailer received, or peer info present), or let the interceptor see whether any response header arrived (grpc.Header call option): no headers and Unauthenticated = local", n, failed)
 	}
 }

@@ -78,7 +78,12 @@ func (c *replayCache) record(jkt, jti string, until, now time.Time) error {
 	}
 	if len(c.m) >= c.size || c.keys[owner] >= c.perKey {
 		c.sweepLocked(n)
-		if len(c.m) >= c.size || c.keys[owner] >= c.perKey {
+		switch {
+		case c.keys[owner] >= c.perKey:
+			// its own entries free room; the earliest may be any of them,
+			// so the wait is one proof lifetime, not the cache's earliest
+			return replayFull(time.Duration(u - n))
+		case len(c.m) >= c.size:
 			return replayFull(time.Duration(c.next - n))
 		}
 	}

@@ -121,6 +121,6 @@ func TestReviewReplayQuotaRetryAfter(t *testing.T) {
 		t.Fatalf("quota: %v", err)
 	}
 	if ae.RetryAfter < time.Minute {
-		t.Skipf("FINDING (low): verify/dpopreplay.go:82 a key refused for its quota is told Retry-After %v (the earliest death in the whole cache, another key's), while its own first entry frees in 5m: it retries early into 503s; fix: for a quota refusal compute the key's own earliest death (or answer the proof age)", ae.RetryAfter)
+		t.Fatalf("regression (low): verify/dpopreplay.go:82 a key refused for its quota is told Retry-After %v (the earliest death in the whole cache, another key's), while its own first entry frees in 5m: it retries early into 503s; fix: for a quota refusal compute the key's own earliest death (or answer the proof age)", ae.RetryAfter)
 	}
 }
