@@ -23,34 +23,34 @@ func (t *Transport) obtain(ctx context.Context, cur *tokenState) (*tokenState, E
 		return t.fetch(ctx, cur)
 	}
 	_, locker := t.cfg.cache.(CacheLocker)
-	if st := t.fromCache(ctx, cur, !locker); st != nil {
+	st, seen := t.fromCache(ctx, cur, !locker)
+	if st != nil {
 		return st, EventCacheHit, nil
 	}
 	if unlock, ok := t.lockCache(ctx); ok {
 		defer unlock()
-		if st := t.fromCache(ctx, cur, true); st != nil {
+		if st, seen = t.fromCache(ctx, cur, true); st != nil {
 			return st, EventCacheHit, nil
 		}
 	}
-	st, kind, err := t.fetch(ctx, t.refreshInput(ctx, cur))
+	// seen, not a new read: fromCache may have deleted a refused token
+	// whose refresh token is the live one
+	st, kind, err := t.fetch(ctx, refreshInput(cur, seen))
 	if err == nil && st.bound == nil {
 		t.toCache(ctx, st.tok) // a DPoP token's key never leaves the process
 	}
 	return st, kind, err
 }
 
-// refreshInput returns what Refresh renews: cur, or the cached token when
+// refreshInput returns what Refresh renews: cur, or tok (what the cache
+// held when last read under the lock) when
 // it was issued after cur although it cannot be used itself (expired, or
 // refused by a resource server), or when it is cur's access token with
 // another refresh token (a rotated one a sharer kept). Another sharer renewed cur into it, so
 // only its refresh token is still live at a provider that rotates them
 // (sharers idle longer than a lifetime find both tokens expired).
-func (t *Transport) refreshInput(ctx context.Context, cur *tokenState) *tokenState {
-	if cur == nil || cur.tok == nil {
-		return cur
-	}
-	tok, err := t.cfg.cache.Load(ctx, t.cfg.cacheKey)
-	if err != nil || tok == nil || tok.RefreshToken == "" || keylessDPoP(tok) {
+func refreshInput(cur *tokenState, tok *oauth2.Token) *tokenState {
+	if cur == nil || cur.tok == nil || tok == nil || tok.RefreshToken == "" || keylessDPoP(tok) {
 		return cur
 	}
 	// a sharer kept a rotated refresh token for the same access token
@@ -85,7 +85,8 @@ func (t *Transport) lockCache(ctx context.Context) (func(), bool) {
 }
 
 // fromCache returns the cached token when it is usable and better than cur
-// (another process or replica renewed it), or nil. A cached token issued
+// (another process or replica renewed it), or nil; and, either way, the
+// token it read (for refreshInput). A cached token issued
 // after cur is adopted even inside its own refresh-ahead window (its
 // lifetime may be shorter than cur's): another sharer renewed cur with it,
 // so cur's refresh token may already be exchanged, and Refresh must get the
@@ -101,12 +102,17 @@ func (t *Transport) lockCache(ctx context.Context) (func(), bool) {
 // cache would be empty while another sharer, still holding the token the
 // refused one was renewed from, takes the lock first and refreshes with an
 // exchanged refresh token (a provider that rotates them revokes the grant).
-func (t *Transport) fromCache(ctx context.Context, cur *tokenState, del bool) *tokenState {
+func (t *Transport) fromCache(ctx context.Context, cur *tokenState, del bool) (*tokenState, *oauth2.Token) {
 	tok, err := t.cfg.cache.Load(ctx, t.cfg.cacheKey)
 	if err != nil {
 		t.log(slog.LevelWarn, "token cache load failed", slog.String("error", err.Error()))
-		return nil
+		return nil, nil
 	}
+	return t.usableCached(ctx, tok, cur, del), tok
+}
+
+// usableCached is fromCache's judgement of tok, the cached token.
+func (t *Transport) usableCached(ctx context.Context, tok *oauth2.Token, cur *tokenState, del bool) *tokenState {
 	if tok == nil || tok.AccessToken == "" || keylessDPoP(tok) {
 		return nil // a DPoP token without its key: a miss, never an error
 	}
