@@ -2,7 +2,9 @@ package base
 
 import (
 	"context"
+	"crypto/sha256"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/seed-d44eba79/authorizer/data"
@@ -32,10 +34,15 @@ func (t *Transport) obtain(ctx context.Context, cur *tokenState) (*tokenState, E
 		if st, seen = t.fromCache(ctx, cur, true); st != nil {
 			return st, EventCacheHit, nil
 		}
+	} else if locker && ctx.Err() != nil {
+		// Close, or the fetch timeout, ended the wait: a Refresh without
+		// the lock would send the refresh token read before it, which the
+		// lock's holder may be exchanging
+		return nil, EventFailed, typed(ctx, context.Cause(ctx))
 	}
 	// seen, not a new read: fromCache may have deleted a refused token
 	// whose refresh token is the live one
-	st, kind, err := t.fetch(ctx, refreshInput(cur, seen))
+	st, kind, err := t.fetch(ctx, t.refreshInput(cur, seen))
 	if err == nil && st.bound == nil {
 		t.toCache(ctx, st.tok) // a DPoP token's key never leaves the process
 	}
@@ -43,23 +50,45 @@ func (t *Transport) obtain(ctx context.Context, cur *tokenState) (*tokenState, E
 }
 
 // refreshInput returns what Refresh renews: cur, or tok (what the cache
-// held when last read under the lock) when
-// it was issued after cur although it cannot be used itself (expired, or
-// refused by a resource server), or when it is cur's access token with
-// another refresh token (a rotated one a sharer kept). Another sharer renewed cur into it, so
-// only its refresh token is still live at a provider that rotates them
-// (sharers idle longer than a lifetime find both tokens expired).
-func refreshInput(cur *tokenState, tok *oauth2.Token) *tokenState {
-	if cur == nil || cur.tok == nil || tok == nil || tok.RefreshToken == "" || keylessDPoP(tok) {
-		return cur
-	}
-	// a sharer kept a rotated refresh token for the same access token
-	// (keepRotatedRefreshToken): the cached one is the live one
-	rotated := tok.AccessToken == cur.tok.AccessToken && tok.RefreshToken != cur.tok.RefreshToken
-	if !rotated && !issuedAfter(tok, cur.tok) {
+// held when last read under the lock) when it has another refresh token
+// that this Transport has not renewed itself: a sharer renewed cur (or a
+// later token) into it, so only its refresh token is still live at a
+// provider that rotates them, whether or not tok can be used itself
+// (expired, refused by a resource server), and whichever of the two looks
+// issued first: Expiry less lifetime goes by the clock of whoever got the
+// token, and a clock step back (or a sharer's clock behind ours) makes a
+// newer token look older. A cached token with a refresh token this
+// Transport renewed is older than cur (a store of cur failed).
+func (t *Transport) refreshInput(cur *tokenState, tok *oauth2.Token) *tokenState {
+	if cur == nil || cur.tok == nil || tok == nil || tok.RefreshToken == "" || keylessDPoP(tok) ||
+		tok.RefreshToken == cur.tok.RefreshToken || t.wasExchanged(tok.RefreshToken) {
 		return cur
 	}
 	return &tokenState{tok: tok, invalid: true}
+}
+
+// maxExchanged bounds how many renewed refresh tokens the Transport
+// remembers (as hashes, never the tokens), for refreshInput.
+const maxExchanged = 16
+
+// exchange records that Refresh renewed refresh into a token with another
+// refresh token: at a provider that rotates them it is spent.
+func (t *Transport) exchange(refresh string) {
+	h := sha256.Sum256([]byte(refresh))
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.exchanged) >= maxExchanged {
+		t.exchanged = t.exchanged[1:]
+	}
+	t.exchanged = append(t.exchanged, h)
+}
+
+// wasExchanged reports whether this Transport renewed refresh (see exchange).
+func (t *Transport) wasExchanged(refresh string) bool {
+	h := sha256.Sum256([]byte(refresh))
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return slices.Contains(t.exchanged, h)
 }
 
 // lockCache takes the shared cache's lock when it has one (CacheLocker), so

@@ -162,6 +162,9 @@ func (t *Transport) request(ctx context.Context, cur *tokenState) (*oauth2.Token
 	if cur != nil && cur.tok != nil {
 		kind = EventRefreshed
 		tok, err = t.a.Refresh(ctx, cur.tok)
+		if err == nil && tok != nil && tok.RefreshToken != "" && tok.RefreshToken != cur.tok.RefreshToken {
+			t.exchange(cur.tok.RefreshToken)
+		}
 		var ice *authorizer.InvalidCredentialsError
 		if errors.As(err, &ice) {
 			kind = EventFetched

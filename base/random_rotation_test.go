@@ -2,12 +2,14 @@ package base
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/seed-d44eba79/authorizer"
 	"golang.org/x/oauth2"
 )
 
@@ -367,5 +369,93 @@ func TestRandomExpiredAtBirthKeepsRefreshToken(t *testing.T) {
 	waitIdle(t, tr)
 	if n, which := p.reuses(); n != 0 {
 		t.Fatalf("refresh token reused %d times (%v): the grant is revoked", n, which)
+	}
+}
+
+// Found by TestRandomLifecycleSharedGrant: B holds token 1, which a
+// resource server refused; the clock steps back (an NTP step; replicas'
+// clocks disagree just the same) before A renews token 1 into token 2. By
+// Expiry less lifetime, token 2 looks issued before token 1. When B next
+// needs a token, both have expired: B must refresh with the cached token
+// 2's refresh token (it never exchanged token 1's itself, so the cached
+// one is the newer), not with token 1's, which A exchanged.
+func TestRandomSharedCacheClockBackRefreshesWithCachedToken(t *testing.T) {
+	clock := newClock()
+	p := &rndProvider{clock: clock, lifetime: func() (time.Duration, bool) { return 10 * time.Minute, true }}
+	cache := newRndLockCache()
+	rec := &recorder{}
+	a := newTestTransport(t, &rndGrantAuthorizer{p}, clock, rec, WithCache(cache, "k"))
+	b := newTestTransport(t, &rndGrantAuthorizer{p}, clock, rec, WithCache(cache, "k"))
+	ctx := context.Background()
+	if _, err := a.Token(ctx); err != nil { // token 1, cached
+		t.Fatal(err)
+	}
+	waitIdle(t, a)
+	if tok, err := b.Token(ctx); err != nil || tok.AccessToken != "at-1" {
+		t.Fatalf("B: %v, %v; want at-1 from the cache", tok, err)
+	}
+	waitIdle(t, b)
+	clock.Advance(-5 * time.Minute)
+	st := a.cur.Load()
+	st.accept()
+	a.invalidate(st) // revoked: A renews it
+	if tok, err := a.Token(ctx); err != nil || tok.AccessToken != "at-2" {
+		t.Fatalf("A: %v, %v; want at-2", tok, err)
+	}
+	waitIdle(t, a)
+	clock.Advance(20 * time.Minute) // both expired
+	if _, err := b.Token(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, which := p.reuses(); n != 0 {
+		t.Fatalf("refresh token reused %d times (%v): the grant is revoked", n, which)
+	}
+}
+
+// signalLockCache is an rndLockCache whose Lock reports on entered that it
+// was called, before it waits.
+type signalLockCache struct {
+	*rndLockCache
+	entered chan struct{}
+}
+
+func (c *signalLockCache) Lock(ctx context.Context, key string) (func() error, error) {
+	c.entered <- struct{}{}
+	return c.rndLockCache.Lock(ctx, key)
+}
+
+// Found by TestRandomLifecycleSharedGrant: a Transport closed while its
+// token request waits for the cache's lock (a sharer holds it, renewing
+// the shared token) must not go on to Refresh without the lock: the
+// refresh token it read before the lock is the one the sharer is
+// exchanging (an Authorizer that does not check ctx before sending reuses
+// it, and the provider revokes the grant).
+func TestRandomSharedCacheCloseDuringLockWaitSkipsRefresh(t *testing.T) {
+	clock := newClock()
+	p := &rndProvider{clock: clock, lifetime: func() (time.Duration, bool) { return 10 * time.Minute, true }}
+	cache := &signalLockCache{newRndLockCache(), make(chan struct{}, 4)}
+	b := newTestTransport(t, &rndGrantAuthorizer{p}, clock, &recorder{}, WithCache(cache, "k"),
+		WithFetchTimeout(time.Hour))
+	ctx := context.Background()
+	if _, err := b.Token(ctx); err != nil { // token 1, cached
+		t.Fatal(err)
+	}
+	waitIdle(t, b)
+	<-cache.entered
+	cache.lock <- struct{}{} // a sharer holds the lock
+	clock.Advance(20 * time.Minute)
+	done := make(chan error, 1)
+	go func() { _, err := b.Token(ctx); done <- err }()
+	<-cache.entered // B waits for the lock
+	b.Close()
+	if err := <-done; !errors.Is(err, authorizer.ErrClosed) {
+		t.Errorf("Token: %v, want ErrClosed", err)
+	}
+	<-cache.lock
+	p.mu.Lock()
+	issued := p.n
+	p.mu.Unlock()
+	if issued != 1 {
+		t.Fatalf("%d tokens issued, want 1: the closed Transport refreshed without the lock", issued)
 	}
 }
