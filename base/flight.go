@@ -140,15 +140,23 @@ func (t *Transport) keepRotatedRefreshToken(ctx context.Context, cur *tokenState
 	if checkToken(tok) != nil {
 		return // not a token at all: its refresh token is not trusted either
 	}
-	c := *cur
-	rt := *cur.tok
-	rt.RefreshToken = tok.RefreshToken
-	c.tok = &rt
 	t.mu.Lock()
-	swapped := t.cur.CompareAndSwap(cur, &c)
+	// the current state, whichever copy of cur it is by now (a 401 may
+	// have retired it meanwhile: it stays retired, with the new refresh
+	// token)
+	now := t.cur.Load()
+	swapped := false
+	if now != nil && now.tok.AccessToken == cur.tok.AccessToken && now.tok.RefreshToken == cur.tok.RefreshToken {
+		c := *now
+		rt := *now.tok
+		rt.RefreshToken = tok.RefreshToken
+		c.tok = &rt
+		swapped = t.cur.CompareAndSwap(now, &c)
+		now = &c
+	}
 	t.mu.Unlock()
-	if swapped && t.cfg.cache != nil && c.bound == nil {
-		t.toCache(ctx, c.tok)
+	if swapped && t.cfg.cache != nil && now.bound == nil {
+		t.toCache(ctx, now.tok)
 	}
 }
 

@@ -96,7 +96,11 @@ func (t *Transport) replay(req *http.Request, st *tokenState, nonce string) (*ht
 func (t *Transport) invalidate(st *tokenState) {
 	t.mu.Lock()
 	t.remember(st.tok.AccessToken)
-	swapped := t.cur.CompareAndSwap(st, st.invalidated())
+	// the current state if it carries st's token: a copy of st (one that
+	// kept a rotated refresh token) is retired all the same
+	cur := t.cur.Load()
+	swapped := cur != nil && !cur.invalid && cur.tok.AccessToken == st.tok.AccessToken &&
+		t.cur.CompareAndSwap(cur, cur.invalidated())
 	var quick error
 	if swapped && !st.accepted.Load() {
 		quick = &authorizer.AuthorizationError{StatusCode: http.StatusUnauthorized,
