@@ -80,7 +80,7 @@ func WithDPoPReplayMargin(d time.Duration) DPoPReplayOption {
 }
 
 // WithDPoPReplayCallTimeout bounds each Redis call of the DPoPReplayStore.
-// Keep it below verify's DPoPReplayStoreTimeout (1 s), so that the store's
+// Keep it below [verify.DPoPReplayStoreTimeout] (1 s), so that the store's
 // own deadline ends a call to a paused Redis and counts against the
 // breaker. Optional; default [DefaultCallTimeout]; zero or negative is an
 // [*authorizer.InvalidConfigError].
