@@ -64,7 +64,9 @@ const (
 // refused (fail closed): an *[authorizer.AuthorizationError] (StatusCode
 // 503, RetryAfter set, Temporary) wrapping
 // [authorizer.ErrDPoPReplayStoreUnavailable] and the store's error (or the
-// context's); [Middleware] answers 503 with Retry-After. A refused proof is
+// context's); [Middleware] answers 503 with Retry-After. That proof stays
+// in this Verifier's own cache (it may have reached s): the retry carries a
+// new proof, as every request does. A proof refused for any other reason is
 // never recorded in s. For [New]. Optional; without it each Verifier keeps
 // its own record, and a proof replayed to another replica within the proof
 // age ([WithDPoPProofAge]) passes there. A nil s is an error.

@@ -79,6 +79,20 @@ func TestDPoPReplayStoreShared(t *testing.T) {
 	if n := store.calls.Load(); n != 2 {
 		t.Fatalf("store calls = %d; want 2 (a local replay is refused before the store)", n)
 	}
+	// through the middleware, a replay to another replica is a 401 proof error
+	h := Middleware(b, InsecureTrustHostHeader())(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		t.Error("handler reached by a replayed proof")
+	}))
+	target := "http://api.example/v1/things"
+	p := mustProof(t, dpKey, "GET", mustURL(target), tok, "", c.Now())
+	if _, err := a.VerifyDPoP(context.Background(), tok, p, "GET", mustURL(target)); err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, dpopRequest("GET", target, "DPoP", tok, p))
+	if got := w.Header().Get("WWW-Authenticate"); w.Code != http.StatusUnauthorized || !strings.Contains(got, `error="invalid_dpop_proof"`) {
+		t.Fatalf("middleware on replica b: %d %q; want 401 invalid_dpop_proof", w.Code, got)
+	}
 	// a new proof of the same key is fresh on both
 	proof2 := mustProof(t, dpKey, "GET", dpTarget, tok, "", c.Now())
 	if _, err := b.VerifyDPoP(context.Background(), tok, proof2, "GET", dpTarget); err != nil {
