@@ -9,13 +9,16 @@ import (
 	mrand "math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/seed-d44eba79/authorizer"
 	"github.com/seed-d44eba79/authorizer/verify"
 )
@@ -194,4 +197,29 @@ func TestPeerDPoPReplayRedisPaused(t *testing.T) {
 		}
 	}
 	t.Logf("breaker open after two paused calls: %v", !s.breaker.allow())
+}
+
+// The cost of the shared check: one Redis round trip per accepted proof.
+func BenchmarkPeerDPoPReplayRecord(b *testing.B) {
+	addr := os.Getenv("AUTHORIZER_REDIS_ADDR")
+	if addr == "" {
+		b.Skip("AUTHORIZER_REDIS_ADDR is not set")
+	}
+	c := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true})
+	defer c.Close()
+	prefix := fmt.Sprintf("bench:dpop:%d:", time.Now().UnixNano())
+	s, err := NewDPoPReplayStore(c, WithDPoPReplayPrefix(prefix), WithDPoPReplayMargin(0))
+	if err != nil {
+		b.Fatal(err)
+	}
+	until := time.Now().Add(10 * time.Second)
+	var n atomic.Int64
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if fresh, err := s.Record(context.Background(), strconv.FormatInt(n.Add(1), 10), until); err != nil || !fresh {
+				b.Errorf("Record: %v, %v", fresh, err)
+				return
+			}
+		}
+	})
 }
