@@ -77,6 +77,12 @@ var (
 	// *AuthorizationError carrying it (StatusCode 503, RetryAfter set)
 	// reports Temporary.
 	ErrDPoPReplayCacheFull = errors.New("authorizer: DPoP replay cache is full")
+	// ErrDPoPReplayStoreUnavailable: a DPoP proof could not be checked
+	// against the replay store shared by a fleet of receivers (it failed,
+	// or did not answer in time); the request is refused (fail closed) and
+	// may pass later. The *AuthorizationError carrying it (StatusCode 503,
+	// RetryAfter set) reports Temporary and also wraps the store's error.
+	ErrDPoPReplayStoreUnavailable = errors.New("authorizer: DPoP replay store is unavailable")
 )
 
 var reasonSentinels = [...]error{

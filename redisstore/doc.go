@@ -59,4 +59,12 @@
 // a lease and each replica requests its own token; when Redis answers
 // again, they share again. Every key has a TTL: a token's expires a
 // margin after the token does.
+//
+// # DPoP proofs shared by a fleet
+//
+// [NewDPoPReplayStore] is a [verify.DPoPReplayStore]: given to each
+// replica's Verifier ([verify.WithDPoPReplayStore]), it records every
+// accepted DPoP proof with one SET NX PXAT, so that a proof accepted by one
+// replica is refused by the others. It is a security check, not an
+// optimisation: when Redis fails, proofs are refused (503, fail closed).
 package redisstore

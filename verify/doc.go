@@ -107,8 +107,12 @@
 // *[authorizer.InvalidTokenError] with the reasons
 // [authorizer.TokenDPoPProof], [authorizer.TokenDPoPReplay],
 // [authorizer.TokenDPoPNonce] and [authorizer.TokenDPoPBinding]; no message
-// holds a token or a proof. The replay cache is per Verifier: replicas do
-// not share it (a nonce or a short proof age narrows the window there).
+// holds a token or a proof. The replay cache is per Verifier: replicas
+// share what they accepted through a [DPoPReplayStore]
+// ([WithDPoPReplayStore]; redisstore has one on Redis), asked after every
+// other check passed and fail closed (503) when it fails. Without one, a
+// proof replayed to another replica passes there (a nonce or a short proof
+// age narrows that window).
 //
 // # Concurrency and context
 //

@@ -49,8 +49,9 @@ func proofError(detail string) error {
 // method, htu == [dpop.TargetURI](target), iat within [WithDPoPProofAge]
 // (and at most [WithNotBeforeLeeway] ahead), ath == the token's hash, the
 // server's nonce when [WithDPoPNonces] is on, and a jti not seen within the
-// proof window ([WithDPoPReplayCacheSize]). The jti is recorded only when
-// everything else passed.
+// proof window ([WithDPoPReplayCacheSize]), nor by the fleet's shared
+// store when there is one ([WithDPoPReplayStore]). The jti is recorded only
+// when everything else passed; the shared store is asked last.
 //
 // Errors are those of Verify, or an *[authorizer.InvalidTokenError] whose
 // reason is [authorizer.TokenDPoPBinding] (no cnf.jkt),
@@ -58,7 +59,9 @@ func proofError(detail string) error {
 // [authorizer.TokenDPoPNonce] (send [Verifier.DPoPNonce] in a DPoP-Nonce
 // header); a full replay cache is an *[authorizer.AuthorizationError]
 // wrapping [authorizer.ErrDPoPReplayCacheFull] (Temporary, RetryAfter set:
-// answer 503). No message holds the token or the proof. Safe for concurrent
+// answer 503), and so is a failed or slow shared store (wrapping
+// [authorizer.ErrDPoPReplayStoreUnavailable]). No message holds the token
+// or the proof. Safe for concurrent
 // use; two calls with the same proof accept it at most once.
 func (v *Verifier) VerifyDPoP(ctx context.Context, raw, proofJWT, method string, target *url.URL) (*Claims, error) {
 	if ctx == nil {
@@ -87,6 +90,9 @@ func (v *Verifier) VerifyDPoP(ctx context.Context, raw, proofJWT, method string,
 	}
 	until := time.Unix(p.iat, 0).Add(v.cfg.dpopAge + time.Second)
 	if err := v.replay.record(p.jkt, p.jti, until, now); err != nil {
+		return nil, err
+	}
+	if err := v.recordShared(ctx, p, until); err != nil {
 		return nil, err
 	}
 	return c, nil

@@ -153,7 +153,8 @@ func WithClaims(ctx context.Context, c *Claims) context.Context {
 // token in two places); 403 insufficient_scope ([RequireScope]); 503 with
 // Retry-After when the keys cannot be fetched (also for a token naming an
 // unknown key while the key URL fails: it may be a rotated key) or the
-// DPoP replay cache is full. With [WithDPoPNonces], every response carries
+// DPoP replay cache is full or the shared replay store
+// ([WithDPoPReplayStore]) fails. With [WithDPoPNonces], every response carries
 // the current nonce in a DPoP-Nonce header. The request's context is
 // passed to the Verifier. A nil v or a nil option panics. The handler is
 // safe for concurrent use.

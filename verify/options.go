@@ -84,7 +84,9 @@ type config struct {
 	dpopAlgs                      []string
 	dpopAge                       time.Duration
 	dpopReplaySize                int
-	nonces                        *nonceSource // its secret in a closure: printing a Verifier shows none
+	dpopStore                     DPoPReplayStore // nil: none
+	dpopStoreTimeout              time.Duration   // bounds each call of dpopStore
+	nonces                        *nonceSource    // its secret in a closure: printing a Verifier shows none
 	// Source settings.
 	client         *http.Client
 	minRefresh     time.Duration
@@ -98,18 +100,19 @@ type config struct {
 
 func defaultConfig() config {
 	return config{
-		expiryLeeway:    DefaultExpiryLeeway,
-		notBeforeLeeway: DefaultNotBeforeLeeway,
-		cacheSize:       DefaultCacheSize,
-		dpopAlgs:        defaultDPoPAlgorithms,
-		dpopAge:         DefaultDPoPProofAge,
-		dpopReplaySize:  DefaultDPoPReplayCacheSize,
-		minRefresh:      DefaultMinRefreshInterval,
-		minAge:          DefaultMinKeysAge,
-		maxAge:          DefaultMaxKeysAge,
-		fetchTimeout:    DefaultFetchTimeout,
-		logger:          slog.New(slog.DiscardHandler),
-		now:             time.Now,
+		expiryLeeway:     DefaultExpiryLeeway,
+		notBeforeLeeway:  DefaultNotBeforeLeeway,
+		cacheSize:        DefaultCacheSize,
+		dpopAlgs:         defaultDPoPAlgorithms,
+		dpopAge:          DefaultDPoPProofAge,
+		dpopReplaySize:   DefaultDPoPReplayCacheSize,
+		dpopStoreTimeout: DPoPReplayStoreTimeout,
+		minRefresh:       DefaultMinRefreshInterval,
+		minAge:           DefaultMinKeysAge,
+		maxAge:           DefaultMaxKeysAge,
+		fetchTimeout:     DefaultFetchTimeout,
+		logger:           slog.New(slog.DiscardHandler),
+		now:              time.Now,
 	}
 }
 
@@ -247,8 +250,9 @@ func WithDPoPProofAge(d time.Duration) Option {
 // rate is n / proof age (per key, a quarter of that). For [New]. Optional; default
 // [DefaultDPoPReplayCacheSize]; it must be positive (replay protection
 // cannot be turned off). The cache is per Verifier: replicas behind a load
-// balancer each keep their own, so use nonces ([WithDPoPNonces]) or a short
-// proof age where a proof replayed to another replica matters.
+// balancer each keep their own, so share one with [WithDPoPReplayStore]
+// (or use nonces, [WithDPoPNonces], or a short proof age) where a proof
+// replayed to another replica matters.
 func WithDPoPReplayCacheSize(n int) Option {
 	return Option{"WithDPoPReplayCacheSize", forVerifier, func(c *config) error {
 		c.dpopReplaySize = n
