@@ -4,10 +4,13 @@ package redisstore
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"log/slog"
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
@@ -312,4 +315,52 @@ func (o *watchedOne) Record(ctx context.Context, key string, until time.Time) (b
 		o.w.mu.Unlock()
 	}
 	return ok, err
+}
+
+// Redis killed under the store: the breaker's log records and the errors
+// hold neither the key nor the prefix+key; the store fails closed.
+func TestBreakReplayKilledNoKeyInLogs(t *testing.T) {
+	p := startRedis(t)
+	var buf bytes.Buffer
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: &buf, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s, err := NewDPoPReplayStore(newClient(t, p.addr()), WithDPoPReplayLogger(logger), WithDPoPReplayPrefix("brk:"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := strings.Repeat("d", 64)
+	if fresh, err := s.Record(context.Background(), key, time.Now().Add(time.Minute)); !fresh || err != nil {
+		t.Fatalf("Redis up: %v %v", fresh, err)
+	}
+	p.kill()
+	var errs []string
+	for range 3 {
+		fresh, err := s.Record(context.Background(), key+"", time.Now().Add(time.Minute))
+		if fresh || !errors.Is(err, ErrUnavailable) {
+			t.Fatalf("Redis killed: fresh %v err %v; want an ErrUnavailable", fresh, err)
+		}
+		errs = append(errs, err.Error())
+	}
+	mu.Lock()
+	out := buf.String()
+	mu.Unlock()
+	if !strings.Contains(out, "circuit breaker open") {
+		t.Fatalf("log %q: want the breaker's record", out)
+	}
+	for _, s := range append(errs, out) {
+		if strings.Contains(s, key[:16]) {
+			t.Errorf("%q holds the key", s)
+		}
+	}
+}
+
+type lockedWriter struct {
+	w  *bytes.Buffer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
 }
