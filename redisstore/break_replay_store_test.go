@@ -99,7 +99,7 @@ func TestBreakReplayGarbageReply(t *testing.T) {
 		f2, err2 := s.Record(context.Background(), strings.Repeat("a", 64), until)
 		t.Logf("reply %q: %v %v / %v %v", reply, f1, err1, f2, err2)
 		if f1 && f2 && err1 == nil && err2 == nil {
-			t.Skipf("FINDING (low): SET answered %q: Record reported the same key fresh twice (redisstore/dpopreplay.go:79-84 takes any non-error reply as written); want an error (fail closed) unless the reply is exactly OK", reply)
+			t.Fatalf("regression (low): SET answered %q: Record reported the same key fresh twice (redisstore/dpopreplay.go:79-84 takes any non-error reply as written); want an error (fail closed) unless the reply is exactly OK", reply)
 		}
 	}
 }
@@ -119,11 +119,12 @@ func TestBreakReplayHugeUntil(t *testing.T) {
 		t.Fatalf("Record: %v, %v", err1, err2)
 	}
 	if f1 && f2 {
-		t.Skip("FINDING (low): until = time.Unix(1<<62, 0): UnixMilli overflows, max(...,1) makes PXAT 1 and the key is forgotten at once: fresh twice (redisstore/dpopreplay.go:77). The Verifier never passes such an until (iat is bounded by its clock), so only direct callers are hit; fix: clamp until to a maximum (e.g. now+24h) or refuse it with an error")
+		t.Fatal("regression (low): until = time.Unix(1<<62, 0): UnixMilli overflows, max(...,1) makes PXAT 1 and the key is forgotten at once: fresh twice (redisstore/dpopreplay.go:77). The Verifier never passes such an until (iat is bounded by its clock), so only direct callers are hit; fix: clamp until to a maximum (e.g. now+24h) or refuse it with an error")
 	}
 }
 
-// An until in the past is allowed ("may be forgotten"): no error, no panic.
+// An until in the past names a proof no Verifier accepts: an error (the
+// Verifier then fails closed), no panic, nothing written.
 func TestBreakReplayUntilInPast(t *testing.T) {
 	addr := peerEnv(t, "AUTHORIZER_REDIS_ADDR")
 	s, err := NewDPoPReplayStore(newClient(t, addr), WithDPoPReplayPrefix(dpopPrefix(t)), WithDPoPReplayMargin(0))
@@ -131,8 +132,8 @@ func TestBreakReplayUntilInPast(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, until := range []time.Time{{}, time.Unix(-1<<40, 0), time.Now().Add(-time.Hour)} {
-		if _, err := s.Record(context.Background(), strings.Repeat("c", 64), until); err != nil {
-			t.Fatalf("until %v: %v", until, err)
+		if fresh, err := s.Record(context.Background(), strings.Repeat("c", 64), until); err == nil || fresh {
+			t.Fatalf("until %v: %v, %v; want an error", until, fresh, err)
 		}
 	}
 }
@@ -149,7 +150,8 @@ func TestBreakReplayRedisClockAhead(t *testing.T) {
 	lagging := func() time.Time { return time.Now().Add(skew) }
 	var vs []*verify.Verifier
 	for range 2 {
-		s, err := NewDPoPReplayStore(newClient(t, addr), WithDPoPReplayPrefix(prefix))
+		// the replica's one clock, lagging Redis's: its store counts by it too
+		s, err := NewDPoPReplayStore(newClient(t, addr), WithDPoPReplayPrefix(prefix), withDPoPReplayClock(lagging))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -165,7 +167,7 @@ func TestBreakReplayRedisClockAhead(t *testing.T) {
 		t.Fatalf("replica a: %v", err)
 	}
 	if err := f.verify(vs[1], proof); err == nil {
-		t.Skip("FINDING (medium): replicas 10 min behind Redis's clock (ahead of each other by 0): a proof accepted by replica a is accepted again by replica b — SET ... PXAT until+margin is in Redis's past, the key is never kept (redisstore/dpopreplay.go:77-79). The margin doc covers replica-vs-Redis skew only up to 30 s and nothing detects more; fix: use PX (until - the store's now + margin, relative, so Redis's clock does not matter) and refuse (error) when the relative TTL is <= 0")
+		t.Fatal("regression (medium): replicas 10 min behind Redis's clock (ahead of each other by 0): a proof accepted by replica a is accepted again by replica b — SET ... PXAT until+margin is in Redis's past, the key is never kept (redisstore/dpopreplay.go:77-79). The margin doc covers replica-vs-Redis skew only up to 30 s and nothing detects more; fix: use PX (until - the store's now + margin, relative, so Redis's clock does not matter) and refuse (error) when the relative TTL is <= 0")
 	}
 }
 
@@ -191,7 +193,7 @@ func TestBreakReplayFleetMiddlewarePaused(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
 	rnd := mrand.New(mrand.NewPCG(seed, 7))
-	clk := &fakeClock{t: time.Unix(1_800_000_000, 0)}
+	clk := &fakeClock{t: time.Now()} // the clock until is judged by, too
 	f := newDPoPFixture(t)
 	const replicas, goroutines, rounds = 3, 8, 12
 	w := &watched{fresh: map[string]int{}}

@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -67,16 +68,33 @@ func NewDPoPReplayStore(client redis.UniversalClient, opts ...DPoPReplayOption) 
 var errEmptyReplayKey = errors.New("redisstore: DPoPReplayStore.Record: empty key")
 
 // Record implements [verify.DPoPReplayStore]: it writes key (under the
-// prefix) unless it exists, to expire at until plus the margin, and reports
-// whether it was written (fresh) or already there (a replay). Errors wrap
+// prefix) unless it exists, to expire after until plus the margin, and
+// reports whether it was written (fresh) or already there (a replay). The
+// expiry is a lifetime (PX) counted by this process's clock, so Redis's
+// clock does not matter; an until already past (by more than the margin)
+// is an error, and one more than 24 hours ahead is cut to 24 hours. Errors wrap
 // [ErrUnavailable], or are ctx's error when the caller's ctx ended.
 func (s *DPoPReplayStore) Record(ctx context.Context, key string, until time.Time) (fresh bool, err error) {
 	if key == "" {
 		return false, errEmptyReplayKey
 	}
-	at := max(until.Add(s.cfg.margin).UnixMilli(), 1) // PXAT refuses 0 and below
+	// A lifetime (PX), not a moment (PXAT): Redis's clock may differ from
+	// the replicas' by more than the margin; only theirs judge proofs.
+	ttl := until.Sub(s.cfg.now()) // this replica's clock, the one its Verifier judges by
+	if ttl > maxReplayTTL {
+		ttl = maxReplayTTL
+	}
+	if ttl += s.cfg.margin; ttl <= 0 {
+		return false, errDeadReplayKey // no proof the Verifier accepts is dead already
+	}
+	var reply string
 	err = s.breaker.call(ctx, s.cfg.callTimeout, func(ctx context.Context) error {
-		return s.client.Do(ctx, "SET", s.cfg.prefix+key, "1", "NX", "PXAT", at).Err()
+		var err error
+		reply, err = s.client.Do(ctx, "SET", s.cfg.prefix+key, "1", "NX", "PX", ttl.Milliseconds()).Text()
+		if err == nil && reply != "OK" {
+			err = fmt.Errorf("redisstore: SET NX answered %q, not OK", servertextCut(reply))
+		}
+		return err
 	})
 	switch {
 	case err == nil:
@@ -85,4 +103,19 @@ func (s *DPoPReplayStore) Record(ctx context.Context, key string, until time.Tim
 		return false, nil
 	}
 	return false, err
+}
+
+// maxReplayTTL caps a record's lifetime: a proof's age is minutes, and an
+// until far in the future must not overflow into an expiry in the past.
+const maxReplayTTL = 24 * time.Hour
+
+// errDeadReplayKey: Record was given an until already past (plus margin).
+var errDeadReplayKey = errors.New("redisstore: DPoPReplayStore.Record: until is already past")
+
+// servertextCut bounds a reply quoted in an error.
+func servertextCut(s string) string {
+	if len(s) > 32 {
+		return s[:32] + "…"
+	}
+	return s
 }

@@ -149,7 +149,7 @@ func TestDPoPReplayStoreRecord(t *testing.T) {
 
 func TestDPoPReplayStoreUnavailable(t *testing.T) {
 	mr := miniredis.RunT(t)
-	clk := &fakeClock{t: time.Unix(1_800_000_000, 0)}
+	clk := &fakeClock{t: time.Now()} // the clock until is judged by, too
 	s, err := NewDPoPReplayStore(newClient(t, mr.Addr()), withDPoPReplayClock(clk.now), WithDPoPReplayBreaker(2, time.Second))
 	if err != nil {
 		t.Fatal(err)

@@ -34,9 +34,13 @@ import (
 //
 // Concurrency: Record is called by any number of goroutines at once.
 // Context: ctx is the request's context, bounded by the Verifier to
-// [DPoPReplayStoreTimeout]; Record must return when ctx ends. Errors: an
-// error means "unknown", and the Verifier refuses the proof (fail closed);
-// the error reaches the caller wrapped, so it must not contain a secret.
+// [DPoPReplayStoreTimeout]; Record must return when ctx ends (the Verifier
+// waits for it, and refuses an answer that comes after ctx ended). Errors:
+// an error, or a panic, means "unknown", and the Verifier refuses the
+// proof (fail closed); the error reaches the caller wrapped, so it must
+// not contain a secret. A store that loses entries (a Redis failover with
+// asynchronous replication, a resharded ring) accepts the replays of the
+// lost proofs for as long as they are young enough.
 type DPoPReplayStore interface {
 	Record(ctx context.Context, key string, until time.Time) (fresh bool, err error)
 }
@@ -109,7 +113,7 @@ func (v *Verifier) recordShared(ctx context.Context, p *proof, until time.Time) 
 	}
 	cctx, cancel := context.WithTimeout(ctx, v.cfg.dpopStoreTimeout)
 	defer cancel()
-	fresh, err := s.Record(cctx, dpopStoreKey(p.jkt, p.jti), until)
+	fresh, err := recordRecovered(cctx, s, dpopStoreKey(p.jkt, p.jti), until)
 	if err == nil && cctx.Err() != nil {
 		err = cctx.Err() // an answer after the deadline is no answer
 	}
@@ -120,6 +124,17 @@ func (v *Verifier) recordShared(ctx context.Context, p *proof, until time.Time) 
 		return invalid(authorizer.TokenDPoPReplay, "proof jti was seen before (by the shared replay store)")
 	}
 	return nil
+}
+
+// recordRecovered is s.Record with a panic turned into an error (the
+// store failed; its value, which may hold anything, is not quoted).
+func recordRecovered(ctx context.Context, s DPoPReplayStore, key string, until time.Time) (fresh bool, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			fresh, err = false, fmt.Errorf("verify: the DPoP replay store panicked (a %T)", r)
+		}
+	}()
+	return s.Record(ctx, key, until)
 }
 
 // storeUnavailable is the fail-closed refusal when the store failed.
