@@ -64,7 +64,7 @@
 //
 // [NewDPoPReplayStore] is a [verify.DPoPReplayStore]: given to each
 // replica's Verifier ([verify.WithDPoPReplayStore]), it records every
-// accepted DPoP proof with one SET NX PXAT, so that a proof accepted by one
+// accepted DPoP proof with one SET NX PX, so that a proof accepted by one
 // replica is refused by the others. It is a security check, not an
 // optimisation: when Redis fails, proofs are refused (503, fail closed).
 package redisstore

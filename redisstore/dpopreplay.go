@@ -18,10 +18,11 @@ import (
 // [Store] and a [SessionStore], under a key space of its own
 // ([DefaultDPoPReplayPrefix]).
 //
-// Keys: one per accepted proof, written by one SET key 1 NX PXAT (the check
+// Keys: one per accepted proof, written by one SET key 1 NX PX (the check
 // and the write are one atomic command: of two replicas recording the same
-// proof at once, exactly one is told it is fresh), expiring a margin
-// ([WithDPoPReplayMargin]) after the Verifier's "until". The key is the
+// proof at once, exactly one is told it is fresh), living until the
+// Verifier's "until" by this process's clock plus a margin
+// ([WithDPoPReplayMargin]). The key is the
 // Verifier's hash of the proof's key thumbprint and jti: no jti, token or
 // proof reaches Redis, its MONITOR stream or its dump file. One key per
 // command: on a cluster the keys spread over the slots.
@@ -44,8 +45,8 @@ type DPoPReplayStore struct {
 var _ verify.DPoPReplayStore = (*DPoPReplayStore)(nil)
 
 // NewDPoPReplayStore returns a DPoPReplayStore on client (a *redis.Client,
-// *redis.ClusterClient, Sentinel failover client or *redis.Ring; Redis 6.2
-// or later, for PXAT). As for [New], client must have ContextTimeoutEnabled
+// *redis.ClusterClient, Sentinel failover client or *redis.Ring). As for
+// [New], client must have ContextTimeoutEnabled
 // set. A nil client, a client whose options show ContextTimeoutEnabled
 // unset, a nil DPoPReplayOption or an invalid option is an
 // [*authorizer.InvalidConfigError].
