@@ -6,13 +6,14 @@ import (
 	"fmt"
 	mrand "math/rand/v2"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/seed-d44eba79/authorizer/internal/peertest"
 
 	"github.com/seed-d44eba79/authorizer/base"
 	"github.com/seed-d44eba79/authorizer/data"
@@ -29,26 +30,7 @@ import (
 // DPOP_RANDOM_SEEDS=k adds k seeds from the clock.
 
 func rdsSeeds(t *testing.T) []uint64 {
-	t.Helper()
-	if s := os.Getenv("DPOP_RANDOM_SEED"); s != "" {
-		n, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			t.Fatalf("DPOP_RANDOM_SEED: %v", err)
-		}
-		return []uint64{n}
-	}
-	seeds := []uint64{1, 2, 3, 5, 8, 13}
-	if s := os.Getenv("DPOP_RANDOM_SEEDS"); s != "" {
-		k, err := strconv.Atoi(s)
-		if err != nil {
-			t.Fatalf("DPOP_RANDOM_SEEDS: %v", err)
-		}
-		base := uint64(time.Now().UnixNano())
-		for i := range k {
-			seeds = append(seeds, base+uint64(i)*7919)
-		}
-	}
-	return seeds
+	return peertest.Seeds(t, "DPOP_RANDOM_SEED", 1, 2, 3, 5, 8, 13)
 }
 
 // rdsAudit checks, after the fact, every token request the fake IdP saw:
