@@ -3,7 +3,6 @@ package redisstore
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -93,7 +92,7 @@ func (s *DPoPReplayStore) Record(ctx context.Context, key string, until time.Tim
 		var err error
 		reply, err = s.client.Do(ctx, "SET", s.cfg.prefix+key, "1", "NX", "PX", ttl.Milliseconds()).Text()
 		if err == nil && reply != "OK" {
-			err = fmt.Errorf("redisstore: SET NX answered %q, not OK", servertextCut(reply))
+			err = errNotOK
 		}
 		return err
 	})
@@ -113,10 +112,6 @@ const maxReplayTTL = 24 * time.Hour
 // errDeadReplayKey: Record was given an until already past (plus margin).
 var errDeadReplayKey = errors.New("redisstore: DPoPReplayStore.Record: until is already past")
 
-// servertextCut bounds a reply quoted in an error.
-func servertextCut(s string) string {
-	if len(s) > 32 {
-		return s[:32] + "…"
-	}
-	return s
-}
+// errNotOK: SET NX answered something other than OK or nil (not Redis, or
+// a proxy that ignores NX): the record is unknown.
+var errNotOK = errors.New("redisstore: SET NX did not answer OK")

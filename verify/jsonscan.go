@@ -42,12 +42,10 @@ func walkObject(s string, fn func(name, value, member string) error) error {
 		if err != nil {
 			return err
 		}
-		for _, prev := range seen[:n] {
-			// encoding/json (Claims.Decode) matches names as EqualFold
-			// does and keeps the last, so such names are duplicates too.
-			if strings.EqualFold(prev, name) {
-				return errors.New("duplicate member")
-			}
+		// encoding/json (Claims.Decode) matches names as EqualFold does
+		// and keeps the last, so such names are duplicates too.
+		if hasFold(seen[:n], name) {
+			return errors.New("duplicate member")
 		}
 		if n == maxMembers {
 			return errors.New("too many members")
