@@ -2,9 +2,7 @@ package base
 
 import (
 	"context"
-	"crypto/sha256"
 	"log/slog"
-	"slices"
 	"time"
 
 	"github.com/seed-d44eba79/authorizer/data"
@@ -74,21 +72,16 @@ const maxExchanged = 16
 // exchange records that Refresh renewed refresh into a token with another
 // refresh token: at a provider that rotates them it is spent.
 func (t *Transport) exchange(refresh string) {
-	h := sha256.Sum256([]byte(refresh))
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if len(t.exchanged) >= maxExchanged {
-		t.exchanged = t.exchanged[1:]
-	}
-	t.exchanged = append(t.exchanged, h)
+	t.exchanged.add(refresh, maxExchanged)
 }
 
 // wasExchanged reports whether this Transport renewed refresh (see exchange).
 func (t *Transport) wasExchanged(refresh string) bool {
-	h := sha256.Sum256([]byte(refresh))
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return slices.Contains(t.exchanged, h)
+	return t.exchanged.has(refresh)
 }
 
 // lockCache takes the shared cache's lock when it has one (CacheLocker), so

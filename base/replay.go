@@ -119,27 +119,13 @@ func (t *Transport) invalidate(st *tokenState) {
 }
 
 // remember records a refused access token. mu must be held.
-func (t *Transport) remember(access string) {
-	if _, ok := t.refused[access]; ok {
-		return
-	}
-	if len(t.refusedOrder) >= maxRefused {
-		delete(t.refused, t.refusedOrder[0])
-		t.refusedOrder = t.refusedOrder[1:]
-	}
-	if t.refused == nil {
-		t.refused = make(map[string]struct{}, maxRefused)
-	}
-	t.refused[access] = struct{}{}
-	t.refusedOrder = append(t.refusedOrder, access)
-}
+func (t *Transport) remember(access string) { t.refused.add(access, maxRefused) }
 
 // isRefused reports whether a resource server refused access.
 func (t *Transport) isRefused(access string) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	_, ok := t.refused[access]
-	return ok
+	return t.refused.has(access)
 }
 
 // keepBody reads resp's body into memory (up to maxKeptBody) and closes it,

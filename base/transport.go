@@ -52,13 +52,12 @@ type Transport struct {
 	// monotonic clock (time.Since), half the cost of time.Now.
 	realClock bool
 
-	mu           sync.Mutex          // guards flight, failures, lastErr, refused, refusedOrder, exchanged
-	flight       *call               // the token request in progress, or nil
-	failures     int                 // consecutive failed token requests
-	lastErr      error               // the last failure, wrapped by backoff errors
-	refused      map[string]struct{} // access tokens a resource server refused
-	refusedOrder []string            // refused, oldest first, at most maxRefused
-	exchanged    [][32]byte          // hashes of refresh tokens this Transport renewed, oldest first, at most maxExchanged
+	mu        sync.Mutex // guards flight, failures, lastErr, refused, exchanged
+	flight    *call      // the token request in progress, or nil
+	failures  int        // consecutive failed token requests
+	lastErr   error      // the last failure, wrapped by backoff errors
+	refused   recent     // access tokens a resource server refused, at most maxRefused
+	exchanged recent     // refresh tokens this Transport renewed, at most maxExchanged
 
 	// nonces holds the newest DPoP nonce of each resource server a DPoP
 	// token was sent to (RFC 9449 §9); it is safe for concurrent use.
