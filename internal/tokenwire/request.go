@@ -134,18 +134,22 @@ func Send(ctx context.Context, r Request) (Answer, error) {
 	if r.DPoP != nil && r.Nonces == nil {
 		r.Nonces = new(dpop.Nonces)
 	}
-	sent := r.now()
-	status, header, body, err := send(ctx, &r)
-	secrets := append(r.secrets(), r.assertion, r.proof)
-	if err == nil && wantsNonce(&r, status, header, body) { // once: the retry's answer is final
+	var status int
+	var header http.Header
+	var body []byte
+	var err error
+	sent, secrets := time.Time{}, r.secrets()
+	post := func() { // each send makes a new assertion and proof: both are scrubbed
 		sent = r.now()
 		status, header, body, err = send(ctx, &r)
 		secrets = append(secrets, r.assertion, r.proof)
 	}
+	post()
+	if err == nil && wantsNonce(&r, status, header, body) { // once: the retry's answer is final
+		post()
+	}
 	if err == nil && r.RetryInvalidClient && invalidClient(header, body) {
-		sent = r.now()
-		status, header, body, err = send(ctx, &r)
-		secrets = append(secrets, r.assertion, r.proof)
+		post()
 	}
 	return Answer{Status: status, Header: header, Body: body, Sent: sent, secrets: secrets}, err
 }
